@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine: `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Notebooks run with the settings in edlib/execute.py, both when tests check them
+# (notebooks/conftest.py) and when `make notebooks` regenerates their stored outputs.
+
+.PHONY: lab test notebooks unit nbval bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open the course in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)  ## run every test: unit, exercises, strict nbval, browser and broker tests
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+nbval: $(STAMP)  ## strict nbval over every notebook
+	$(PY) -m pytest notebooks/
+
+notebooks: $(STAMP)  ## re-execute every notebook in place with the test settings
+	$(PY) -m edlib.execute notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,64 @@
+"""Execute course notebooks exactly as the tests do: ``python -m edlib.execute NOTEBOOK ...``.
+
+``make notebooks`` calls this to regenerate stored outputs; ``notebooks/conftest.py``
+applies :func:`prepare_environment` before strict nbval starts its kernels. Both use the
+same settings, so a regenerated notebook passes strict nbval.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+KERNEL_ENV = {
+    "PYTHONHASHSEED": "0",                                   # stable set and dict-of-set order
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+"""Environment variables every notebook kernel runs with (tests and regeneration alike)."""
+
+CELL_TIMEOUT_S = 120
+"""Longest a single cell may run before it is stopped."""
+
+
+def prepare_environment() -> None:
+    """Set :data:`KERNEL_ENV`, give exercise progress a fresh scratch file, warm matplotlib.
+
+    Kernels inherit the environment of the process that starts them. Warming matplotlib
+    here builds its font cache once, so no kernel prints "building the font cache".
+    """
+    os.environ.update(KERNEL_ENV)
+    scratch = Path(tempfile.mkdtemp(prefix="edlib-progress-"))
+    os.environ["EDLIB_PROGRESS"] = str(scratch / "progress.json")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.font_manager  # noqa: F401  (builds the font cache)
+
+
+def execute(path: Path) -> None:
+    """Run one notebook top to bottom in a fresh kernel, in its own folder; save it in place."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}},
+                            store_widget_state=False)
+    client.execute()
+    nbformat.write(nb, path)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print("usage: python -m edlib.execute NOTEBOOK.ipynb ...", file=sys.stderr)
+        return 2
+    prepare_environment()
+    for name in argv:
+        path = Path(name)
+        print(f"executing {path} ...", flush=True)
+        execute(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
