@@ -56,6 +56,10 @@ class Route:
     id_prefix: str | None = None
     regex: re.Pattern = field(compare=False, default=re.compile(""))
 
+    def __repr__(self) -> str:
+        does = f"publish {self.publish}" if self.publish else ", ".join(f"{s}.{e}" for s, e in self.calls)
+        return f"Route({self.method} {self.pattern} -> {does})"
+
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
             return None
@@ -123,13 +127,14 @@ class Gateway:
                 break
         else:
             return self._respond(request_id, sent, 404, {"error": f"no route for {method} {path}"})
-        world.clock.advance(self.latency_ms)
         try:
             data = self._input(route, body, params)
         except (TypeError, ValueError) as exc:
+            world.clock.advance(self.latency_ms)
             return self._respond(request_id, sent, 400, {"error": str(exc)})
         if route.publish is not None:
             return self._publish(route, data, request_id, sent)
+        world.clock.advance(self.latency_ms)
         return self._call(route, data, request_id, sent)
 
     def _input(self, route: Route, body: Any, params: dict[str, str]) -> dict:
@@ -145,6 +150,7 @@ class Gateway:
             data = {f"{route.id_prefix}_id": key, **data}
         event = self.world.publish(route.publish, data, key=key, topic=route.topic, source="gateway",
                                    correlation_id=request_id)
+        self.world.clock.advance(self.latency_ms)
         body = {"status": "accepted", "event_id": event.id}
         if key:
             body[f"{route.id_prefix}_id"] = key

@@ -23,6 +23,8 @@ class Scheduler:
         self.clock = clock or VirtualClock()
         self._heap: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
+        self.activity_start: float | None = None
+        """Virtual time at which the activity running now started (None between runs)."""
 
     def at(self, t_ms: float, fn: Callable[[], None]) -> None:
         """Run ``fn()`` at virtual time ``t_ms`` (not before the current time)."""
@@ -50,13 +52,26 @@ class Scheduler:
         Returns the number run. With ``until`` the clock ends at ``until``.
         """
         steps = 0
-        while self._heap and (until is None or self._heap[0][0] <= until):
-            t, _, fn = heapq.heappop(self._heap)
-            self.clock.set(t)
-            fn()
-            steps += 1
-            if steps >= max_steps:
-                raise RuntimeError(f"stopped after {max_steps:,} steps: is something rescheduling itself forever?")
+        outer = self.activity_start
+        try:
+            while self._heap and (until is None or self._heap[0][0] <= until):
+                t, _, fn = heapq.heappop(self._heap)
+                self.clock.set(t)
+                self.activity_start = t
+                fn()
+                steps += 1
+                if steps >= max_steps:
+                    raise RuntimeError(f"stopped after {max_steps:,} steps: is something rescheduling itself forever?")
+        finally:
+            self.activity_start = outer
         if until is not None and until > self.clock.now():
             self.clock.set(until)
         return steps
+
+    def advanced(self) -> bool:
+        """Has the running activity moved the clock past its start (a blocking call)?
+
+        Something it does at the later time must not be seen by activities scheduled in
+        between, so the world defers such effects through the scheduler.
+        """
+        return self.activity_start is not None and self.clock.now() > self.activity_start

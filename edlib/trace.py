@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator
 
-KINDS = (
+KINDS: tuple[str, ...] = (
     "request",   # client -> gateway: a request arrives
     "response",  # gateway -> client: the answer (ok or not)
     "call",      # gateway/service -> service: a synchronous call starts
@@ -23,6 +23,7 @@ KINDS = (
     "dead_letter",  # an event is set aside after too many failures
     "state",     # a service went up or down
 )
+_KNOWN = frozenset(KINDS)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Trace:
         """Append a record (no-op when tracing is off)."""
         if not self.enabled:
             return
-        if kind not in KINDS:
+        if kind not in _KNOWN:
             raise ValueError(f"unknown trace kind {kind!r}; known kinds: {', '.join(KINDS)}")
         rec = TraceRecord(float(time), kind, source, target, label, ref, ok, detail, len(self._records))
         if self._records and (rec.time, rec.seq) < (self._records[-1].time, self._records[-1].seq):

@@ -8,7 +8,8 @@ topology drawing and each service's state. The same seed gives the same run.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import random
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .bus import Delivery, InMemoryBus
@@ -100,12 +101,14 @@ class _Consumer:
 class World:
     """A whole system on one virtual clock: services, databases, gateway, bus and trace.
 
-    ``seed`` makes ids repeatable; ``ids="uuid"`` gives real random uuids instead.
+    ``seed`` seeds everything random in the world (``world.random``, seeded uuids), so
+    the same seed gives the same run; ``ids="uuid"`` gives real random uuids instead.
     """
 
     def __init__(self, seed: int = 0, *, ids: str = "sequential", partitions: int = 1,
                  gateway_latency_ms: float = 1.0, trace: bool = True) -> None:
         self.seed = seed
+        self.random = random.Random(seed)
         self.clock = VirtualClock()
         self.scheduler = Scheduler(self.clock)
         self.ids = make_ids(ids, seed)
@@ -146,8 +149,19 @@ class World:
 
     # -- doing things ---------------------------------------------------------------
     def request(self, spec: str, body: Any = None) -> Response:
-        """Send one client request through the gateway now, e.g. ``request("POST /orders", {...})``."""
-        return self.gateway.handle(spec, body)
+        """Send one client request through the gateway now, e.g. ``request("POST /orders", {...})``.
+
+        Called from a cell (outside :meth:`run`), it first runs whatever was scheduled up to
+        now, so the request sees the system as it is at this virtual time.
+        """
+        if self.scheduler.activity_start is not None:
+            return self.gateway.handle(spec, body)
+        self.run(until=self.now)
+        self.scheduler.activity_start = self.now
+        try:
+            return self.gateway.handle(spec, body)
+        finally:
+            self.scheduler.activity_start = None
 
     def send_many(self, spec: str, bodies: Iterable[Any], every_ms: float = 100.0,
                   start_ms: float | None = None) -> list[Response]:
@@ -174,9 +188,31 @@ class World:
         """Create an event and append it to the bus (topic defaults to the event type)."""
         event = self.events(event_type, data, key=key, source=source, causation=causation,
                             correlation_id=correlation_id)
-        self.trace.record(self.now, "publish", source, "bus", event.type, event.id)
-        self.bus.publish(topic or event_type, event)
+
+        def append() -> None:
+            self.trace.record(self.now, "publish", source, "bus", event.type, event.id)
+            self.bus.publish(topic or event_type, event)
+
+        if self.scheduler.advanced():      # published at the end of a blocking call: not earlier
+            self.scheduler.at(self.now, append)
+        else:
+            append()
         return event
+
+    def sample(self, fn: Callable[[], Any], every_ms: float, until_ms: float,
+               start_ms: float | None = None) -> list[tuple[float, Any]]:
+        """Measure ``fn()`` every ``every_ms`` of virtual time until ``until_ms``.
+
+        Returns a list that fills with ``(time, value)`` pairs as the world runs.
+        """
+        if not every_ms > 0:
+            raise ValueError(f"every_ms must be > 0, got {every_ms}")
+        samples: list[tuple[float, Any]] = []
+        t = self.now if start_ms is None else start_ms
+        while t <= until_ms:
+            self.scheduler.at(t, lambda t=t: samples.append((t, fn())))
+            t += every_ms
+        return samples
 
     def run(self, until: float | None = None) -> int:
         """Run everything scheduled (up to virtual time ``until``); return the steps taken."""

@@ -1,52 +1,16 @@
 """The two experiments notebooks 02 and 03 rely on, and the world's building blocks."""
 import pytest
 
-from edlib import NotFound, World
+from edlib import World
+from edlib.scenarios import event_shop, sync_shop
 
 
 def sync_world(shipping_latency=20.0):
-    world = World(seed=1)
-    orders = world.add_service("orders", latency_ms=5)
-    shipping = world.add_service("shipping", latency_ms=shipping_latency)
-
-    @orders.endpoint("create")
-    def create(data, db):
-        order_id = f"order-{db.count('orders') + 1}"
-        db.put("orders", order_id, data)
-        return {"order_id": order_id}
-
-    @orders.endpoint("get")
-    def get(data, db):
-        order = db.get("orders", data["id"])
-        if order is None:
-            raise NotFound(f"no order {data['id']}")
-        return order
-
-    @shipping.endpoint("schedule")
-    def schedule(data, db):
-        db.put("shipments", str(db.count("shipments") + 1), data)
-        return {"shipping": "scheduled"}
-
-    world.gateway.route("POST /orders", call=["orders.create", "shipping.schedule"])
-    world.gateway.route("GET /orders/{id}", call="orders.get")
-    return world
+    return sync_shop(seed=1, shipping_ms=shipping_latency)
 
 
 def event_world():
-    world = World(seed=1)
-    orders = world.add_service("orders", latency_ms=5)
-    shipping = world.add_service("shipping", latency_ms=20)
-
-    @orders.handles("OrderPlaced")
-    def record(event, db):
-        db.put("orders", event.data["order_id"], event.data)
-
-    @shipping.handles("OrderPlaced")
-    def ship(event, db):
-        db.put("shipments", event.data["order_id"], event.data)
-
-    world.gateway.route("POST /orders", publish="OrderPlaced", id_prefix="order")
-    return world
+    return event_shop(seed=1)
 
 
 BODIES = [{"item": f"book-{i}"} for i in range(40)]
@@ -159,3 +123,39 @@ def test_bad_names_and_handlers():
         world.service("nope")
     with pytest.raises(ValueError, match="either calls"):
         world.gateway.route("POST /x")
+
+
+def _deliveries_never_precede_publishes(world):
+    published = {r.ref: r.time for r in world.trace.where("publish")}
+    for r in world.trace.where("deliver"):
+        assert r.time >= published[r.ref], f"{r} delivered before it was published"
+
+
+def test_request_from_a_cell_sees_earlier_scheduled_work_first():
+    world = event_world()                       # consumers polled at t=0, not yet run
+    world.request("POST /orders", {"item": "book"})
+    assert world.backlog("shipping") == 1
+    world.run()
+    _deliveries_never_precede_publishes(world)
+
+
+def test_event_published_at_the_end_of_a_blocking_call_is_not_seen_earlier():
+    world = World()
+    a = world.add_service("a", latency_ms=50)
+    b = world.add_service("b", latency_ms=1)
+
+    @a.endpoint("create")
+    def create(data, publish):
+        publish("Created", {"n": 1})
+        return {"ok": True}
+
+    @b.handles("Created")
+    def on_created(event, db):
+        db.put("seen", event.id, {"at": 1})
+
+    world.gateway.route("POST /a", call="a.create")
+    early = world.sample(lambda: world.backlog("b") + b.db.count("seen"), every_ms=10, until_ms=40)
+    world.send_many("POST /a", [{"x": 1}])
+    assert [n for _, n in early] == [0, 0, 0, 0, 0]
+    assert b.db.count("seen") == 1
+    _deliveries_never_precede_publishes(world)
