@@ -7,9 +7,13 @@ same settings, so a regenerated notebook passes strict nbval.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
+
+_REPO = str(Path(__file__).resolve().parents[1]) + os.sep
+_LIBRARY = re.compile(r"/[^\s:'\"\x1b]*?/(?:site|dist)-packages/")
 
 KERNEL_ENV = {
     "PYTHONHASHSEED": "0",                                   # stable set and dict-of-set order
@@ -45,7 +49,19 @@ def execute(path: Path) -> None:
                             resources={"metadata": {"path": str(path.parent)}},
                             store_widget_state=False)
     client.execute()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [relative_paths(line) for line in output["traceback"]]
     nbformat.write(nb, path)
+
+
+def relative_paths(text: str) -> str:
+    """Drop this machine's folders from a traceback line: ``/x/y/edlib/a.py`` -> ``edlib/a.py``.
+
+    Stored notebooks show the same text on every machine and leak no local paths.
+    """
+    return _LIBRARY.sub("", text).replace(_REPO, "")
 
 
 def main(argv: list[str]) -> int:
