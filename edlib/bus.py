@@ -36,6 +36,10 @@ class Delivery:
     attempt: int = 1
 
 
+class BacklogFull(RuntimeError):
+    """The bus refuses a publish: a consumer group of the topic already has ``max_backlog`` events waiting."""
+
+
 class EventBus(Protocol):
     """What services need from a bus; both the in-memory and the Redis bus provide it."""
 
@@ -76,10 +80,13 @@ class InMemoryBus:
     partitions each new topic gets.
     """
 
-    def __init__(self, partitions: int = 1) -> None:
+    def __init__(self, partitions: int = 1, max_backlog: int | None = None) -> None:
         if not isinstance(partitions, int) or partitions < 1:
             raise ValueError(f"partitions must be a positive int, got {partitions!r}")
+        if max_backlog is not None and (not isinstance(max_backlog, int) or max_backlog < 1):
+            raise ValueError(f"max_backlog must be a positive int or None, got {max_backlog!r}")
         self.partitions = partitions
+        self.max_backlog = max_backlog
         self._topics: dict[str, _Topic] = {}
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Event], None]] = []
@@ -91,6 +98,12 @@ class InMemoryBus:
             raise TypeError(f"publish needs an Event, got {type(event).__name__}")
         with self._lock:
             t = self._topic(topic)
+            if self.max_backlog is not None:
+                for name, g in t.groups.items():
+                    waiting = sum(len(log) - cur.committed for log, cur in zip(t.partitions, g.cursors))
+                    if waiting >= self.max_backlog:
+                        raise BacklogFull(f"{topic!r} is full: {name!r} has {waiting} events waiting "
+                                          f"(max_backlog={self.max_backlog}); slow down and retry later")
             if event.key is None:
                 p = t.round_robin % len(t.partitions)
                 t.round_robin += 1
@@ -103,14 +116,34 @@ class InMemoryBus:
             listener(topic, event)
         return where
 
-    def subscribe(self, topic: str, group: str) -> None:
-        """Create consumer group ``group`` on ``topic`` at the start of the log (idempotent)."""
+    def subscribe(self, topic: str, group: str, start: str = "earliest") -> None:
+        """Create consumer group ``group`` on ``topic`` (idempotent).
+
+        ``start="earliest"``: the group reads the whole history; ``"latest"``: only what
+        is published from now on.
+        """
         if not isinstance(group, str) or not group:
             raise ValueError("a consumer group needs a non-empty name")
+        if start not in ("earliest", "latest"):
+            raise ValueError(f"start must be 'earliest' or 'latest', got {start!r}")
         with self._lock:
             t = self._topic(topic)
             if group not in t.groups:
-                t.groups[group] = _Group([_Cursor() for _ in t.partitions])
+                t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions])
+
+    def seek(self, topic: str, group: str, offset: int | list[int] = 0) -> None:
+        """Move ``group`` back (or forward) to ``offset`` in every partition (or one offset each): replay."""
+        with self._lock:
+            g, t = self._group(topic, group)
+            offsets = offset if isinstance(offset, list) else [offset] * len(t.partitions)
+            if len(offsets) != len(t.partitions):
+                raise ValueError(f"{topic!r} has {len(t.partitions)} partitions; got {len(offsets)} offsets")
+            for cur, log, off in zip(g.cursors, t.partitions, offsets):
+                if not isinstance(off, int) or not 0 <= off <= len(log):
+                    raise ValueError(f"offset {off!r} is outside the log (0..{len(log)})")
+                if cur.in_flight:
+                    raise ValueError(f"{group!r} has an event in flight on {topic!r}: seek when it is idle")
+                cur.committed, cur.attempts = off, 0
 
     def deliver(self, topic: str, group: str, max_count: int = 1) -> list[Delivery]:
         """Hand out up to ``max_count`` events, at most one per partition in flight."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,7 +28,11 @@ def _table(name: str) -> str:
 
 
 class Database:
-    """A service's SQLite database. Changes made inside :meth:`transaction` commit together."""
+    """A service's SQLite database. Changes made inside :meth:`transaction` commit together.
+
+    Safe to share between threads: one lock serialises statements, and a transaction
+    holds it from BEGIN to COMMIT, so no other thread's statement lands inside it.
+    """
 
     def __init__(self, owner: str, path: str = ":memory:",
                  on_write: Callable[[str, int], None] | None = None) -> None:
@@ -36,11 +41,16 @@ class Database:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._depth = 0
         self._on_write = on_write
+        self._lock = threading.RLock()
 
     # -- transactions --------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator["Database"]:
         """Everything inside commits together, or (on an exception) not at all."""
+        with self._lock:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator["Database"]:
         outer = self._depth == 0
         if outer:
             self._conn.execute("BEGIN")
@@ -64,16 +74,18 @@ class Database:
     # -- plain SQL -----------------------------------------------------------------
     def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        cur = self._conn.execute(sql, params)
+        with self._lock:
+            cur = self._conn.execute(sql, params)
         if cur.rowcount > 0 and self._on_write is not None:
             self._on_write(sql.split(None, 1)[0].upper(), cur.rowcount)
         return max(cur.rowcount, 0)
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         """Run a SELECT; return rows as dicts."""
-        cur = self._conn.execute(sql, params)
-        cols = [c[0] for c in cur.description or ()]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            cols = [c[0] for c in cur.description or ()]
+            return [dict(zip(cols, row)) for row in cur.fetchall()]
 
     # -- document helpers ----------------------------------------------------------
     def _ensure(self, table: str) -> str:
@@ -86,33 +98,40 @@ class Database:
         if not isinstance(id, str) or not id:
             raise ValueError(f"id must be a non-empty string, got {id!r}")
         body = json.dumps(validate_payload(doc, f"{table} row", allow_empty=True), sort_keys=True)
-        t = self._ensure(table)
-        self.execute(f'INSERT OR REPLACE INTO "{t}" (id, doc) VALUES (?, ?)', (id, body))
+        with self._lock:
+            t = self._ensure(table)
+            self.execute(f'INSERT OR REPLACE INTO "{t}" (id, doc) VALUES (?, ?)', (id, body))
 
     def get(self, table: str, id: str) -> dict | None:
         """The document stored under ``id``, or None."""
-        t = self._ensure(table)
-        row = self._conn.execute(f'SELECT doc FROM "{t}" WHERE id = ?', (id,)).fetchone()
+        with self._lock:
+            t = self._ensure(table)
+            row = self._conn.execute(f'SELECT doc FROM "{t}" WHERE id = ?', (id,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def all(self, table: str) -> list[dict]:
         """Every document in ``table`` in id insertion order."""
-        t = self._ensure(table)
-        return [json.loads(doc) for (doc,) in self._conn.execute(f'SELECT doc FROM "{t}" ORDER BY rowid')]
+        with self._lock:
+            t = self._ensure(table)
+            docs = self._conn.execute(f'SELECT doc FROM "{t}" ORDER BY rowid').fetchall()
+        return [json.loads(doc) for (doc,) in docs]
 
     def count(self, table: str) -> int:
         """How many documents ``table`` holds."""
-        t = self._ensure(table)
-        return self._conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
+        with self._lock:
+            t = self._ensure(table)
+            return self._conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
 
     def tables(self) -> list[str]:
         """Names of the tables in this database, sorted."""
-        rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+        with self._lock:
+            rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").fetchall()
         return [name for (name,) in rows]
 
     def rows(self) -> int:
         """Total rows over every table (what the live view shows per service)."""
-        return sum(self._conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in self.tables())
+        with self._lock:
+            return sum(self._conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in self.tables())
 
     def close(self) -> None:
         """Close the connection."""

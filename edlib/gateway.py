@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .bus import BacklogFull
 from .events import check_event_type
 from .payloads import thaw, validate_payload
 from .service import NotFound, ServiceUnavailable
@@ -148,8 +149,12 @@ class Gateway:
         if route.id_prefix:
             key = self.world.ids(route.id_prefix)
             data = {f"{route.id_prefix}_id": key, **data}
-        event = self.world.publish(route.publish, data, key=key, topic=route.topic, source="gateway",
-                                   correlation_id=request_id)
+        try:
+            event = self.world.publish(route.publish, data, key=key, topic=route.topic, source="gateway",
+                                       correlation_id=request_id)
+        except BacklogFull as exc:
+            self.world.clock.advance(self.latency_ms)
+            return self._respond(request_id, sent, 429, {"error": f"busy, try again later ({exc})"})
         self.world.clock.advance(self.latency_ms)
         body = {"status": "accepted", "event_id": event.id}
         if key:

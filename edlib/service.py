@@ -11,8 +11,12 @@ A service answers synchronous calls at its *endpoints* and reacts to events with
     def ship(event, db, publish):         # publish: emit a new event caused by this one
         ...
 
-Names a function may ask for: ``db``, ``publish``, ``service``, ``now`` (virtual ms).
-The first parameter always receives the request data or the event.
+Names a function may ask for: ``db``, ``publish``, ``outbox``, ``service``, ``now``
+(virtual ms). The first parameter always receives the request data or the event.
+
+``publish`` sends its events *after* the handler's transaction commits (and not at all
+if it fails); ``outbox`` writes them into the service's own database in the same
+transaction, and a relay publishes them afterwards (notebook 08).
 """
 from __future__ import annotations
 
@@ -24,11 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from .database import Database
 from .events import Event, check_event_type
+from .faults import Crash
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
 
-INJECTABLE = ("db", "publish", "service", "now")
+INJECTABLE = ("db", "publish", "outbox", "service", "now")
+ACK_MODES = ("after", "before")
 
 
 class ServiceUnavailable(RuntimeError):
@@ -63,7 +70,10 @@ class Service:
     """One microservice inside a :class:`~edlib.world.World`.
 
     ``latency_ms`` is how long it takes to handle one call or event; ``down(t1, t2)``
-    makes it unavailable between two virtual times.
+    makes it unavailable between two virtual times. How it consumes events:
+    ``ack_mode`` (``"after"`` processing, the default, or ``"before"``), ``idempotent``
+    (record processed event ids in its own database, in the handler's transaction, and
+    skip repeats) and ``retry`` (a :class:`~edlib.retry.RetryPolicy`; None: the world's).
     """
 
     def __init__(self, world: "World", name: str, latency_ms: float = 1.0, db_path: str = ":memory:") -> None:
@@ -76,8 +86,17 @@ class Service:
         self.publishes: set[str] = set()          # event types it has published
         self.calls: set[str] = set()              # services it has called synchronously
         self.outages: list[tuple[float, float]] = []
+        self.ack_mode = "after"
+        self.idempotent = False
+        self.retry: RetryPolicy | None = None
+        self.relay_delay_ms = 10.0
+        self.messages = 0                         # calls and events handled (counted from 1)
+        self.crash_plan: dict[int, tuple[str, float]] = {}
+        self.relay_crash_plan: dict[int, float] = {}
         self.db: Database = world.databases.create(name, db_path, self._traced_write)
         self._current: Event | None = None
+        self._pending: list[tuple[str, Any, str | None, str | None]] | None = None
+        self._relay_scheduled = False
 
     # -- configuration -----------------------------------------------------------
     @property
@@ -90,6 +109,22 @@ class Service:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ValueError(f"latency_ms must be a number >= 0, got {value!r}")
         self._latency_ms = float(value)
+
+    @property
+    def ack_mode(self) -> str:
+        """``"after"``: ack once the handler committed (at-least-once); ``"before"``: ack on delivery (at-most-once)."""
+        return self._ack_mode
+
+    @ack_mode.setter
+    def ack_mode(self, value: str) -> None:
+        if value not in ACK_MODES:
+            raise ValueError(f"ack_mode must be one of {ACK_MODES}, got {value!r}")
+        self._ack_mode = value
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy in force: the service's own, or the world's."""
+        return self.retry if self.retry is not None else self.world.retry
 
     def endpoint(self, name: str) -> Callable[[Callable], Callable]:
         """Decorator: register a synchronous endpoint ``name``."""
@@ -133,11 +168,33 @@ class Service:
 
     # -- doing work ----------------------------------------------------------------
     def publish(self, event_type: str, data: dict | None = None, *, key: str | None = None,
-                topic: str | None = None) -> Event:
-        """Publish an event from this service (caused by the event being handled, if any)."""
+                topic: str | None = None) -> None:
+        """Publish an event from this service.
+
+        Inside a handler the event leaves after the handler's transaction commits (and is
+        dropped if the handler fails); outside a handler it leaves at once.
+        """
         self.publishes.add(event_type)
-        return self.world.publish(event_type, data, key=key, topic=topic, source=self.name,
-                                  causation=self._current)
+        if self._pending is not None:
+            self.world.events(event_type, data)       # validate now, where the mistake is
+            self._pending.append((event_type, data, key, topic))
+            return
+        self.world.publish(event_type, data, key=key, topic=topic, source=self.name, causation=self._current)
+
+    def outbox(self, event_type: str, data: dict | None = None, *, key: str | None = None,
+               topic: str | None = None) -> Event:
+        """Write an event to this service's outbox table, in the current transaction.
+
+        The relay publishes it after the transaction commits: the change and the event
+        are saved together or not at all.
+        """
+        self.publishes.add(event_type)
+        event = self.world.events(event_type, data, key=key, source=self.name, causation=self._current)
+        self.db.execute('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, '
+                        'event TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)')
+        self.db.execute("INSERT INTO outbox (topic, event) VALUES (?, ?)", (topic or event_type, event.to_json()))
+        self._schedule_relay()
+        return event
 
     def call(self, service: str, endpoint: str, data: Any) -> Any:
         """Call another service's endpoint synchronously (this service waits for it)."""
@@ -157,6 +214,10 @@ class Service:
         world.clock.advance(self.latency_ms)
         try:
             result = self._run(self.endpoints[endpoint], data)
+        except Crash as crash:
+            self.crashed(crash)
+            world.trace.record(world.now, "reply", self.name, caller, endpoint, ok=False, detail=str(crash))
+            raise ServiceUnavailable(f"{self.name} is unavailable") from None
         except Exception as exc:
             world.trace.record(world.now, "reply", self.name, caller, endpoint, ok=False,
                                detail=f"{type(exc).__name__}: {exc}")
@@ -164,22 +225,84 @@ class Service:
         world.trace.record(world.now, "reply", self.name, caller, endpoint)
         return result
 
-    def handle_event(self, event: Event) -> None:
-        """Run the handler for ``event`` in one transaction (no handler: nothing to do)."""
+    def handle_event(self, event: Event) -> bool:
+        """Run the handler for ``event`` in one transaction; False if it was skipped as a duplicate.
+
+        With no handler for its type there is nothing to do (True). May raise
+        :class:`~edlib.faults.Crash` when a crash was injected here.
+        """
         handler = self.handlers.get(event.type)
         if handler is None:
-            return
+            return True
         self._current = event
         try:
-            self._run(handler, event)
+            return self._run(handler, event, event_id=event.id if self.idempotent else None) is not _DUPLICATE
         finally:
             self._current = None
 
-    def _run(self, handler: Handler, message: Any) -> Any:
-        deps = {"db": self.db, "publish": self.publish, "service": self, "now": self.world.now}
+    def _run(self, handler: Handler, message: Any, event_id: str | None = None) -> Any:
+        self.messages += 1
+        point, restart_ms = self.crash_plan.pop(self.messages, (None, 0.0))
+        deps = {"db": self.db, "publish": self.publish, "outbox": self.outbox, "service": self,
+                "now": self.world.now}
         kwargs = {name: deps[name] for name in handler.wants}
-        with self.db.transaction():
-            return handler.fn(message, **kwargs)
+        self._pending = []
+        try:
+            with self.db.transaction():
+                if event_id is not None and self._seen(event_id):
+                    return _DUPLICATE
+                if point == "during":
+                    raise Crash(self.name, point, restart_ms)
+                result = handler.fn(message, **kwargs)
+            if point == "after_commit":
+                raise Crash(self.name, point, restart_ms)
+            pending, self._pending = self._pending, None
+            for event_type, data, key, topic in pending:
+                self.world.publish(event_type, data, key=key, topic=topic, source=self.name,
+                                   causation=self._current)
+            return result
+        finally:
+            self._pending = None
+
+    def _seen(self, event_id: str) -> bool:
+        """Record ``event_id`` as processed (in the running transaction); True if it already was."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS processed_events (id TEXT PRIMARY KEY)")
+        if self.db.query("SELECT 1 FROM processed_events WHERE id = ?", (event_id,)):
+            return True
+        self.db.execute("INSERT INTO processed_events (id) VALUES (?)", (event_id,))
+        return False
+
+    def crashed(self, crash: Crash) -> None:
+        """The process died: down for ``crash.restart_ms``; unacked work comes back after restart."""
+        now = self.world.now
+        self.world.fault_counts["crashes"] += 1
+        self.world.trace.record(now, "fail", self.name, self.name, "crash", ok=False, detail=str(crash))
+        self.down(now, now + crash.restart_ms)
+        self._schedule_relay(at=now + crash.restart_ms)
+
+    # -- the outbox relay ----------------------------------------------------------
+    def _schedule_relay(self, at: float | None = None) -> None:
+        if self._relay_scheduled:
+            return
+        self._relay_scheduled = True
+        when = (self.world.now if at is None else at) + self.relay_delay_ms
+        self.world.scheduler.at(when, self._relay)
+
+    def _relay(self) -> None:
+        """Publish unsent outbox rows in order, marking each sent after its publish."""
+        self._relay_scheduled = False
+        if "outbox" not in self.db.tables():
+            return
+        if not self.is_up():
+            self._schedule_relay(at=self.up_again_at(self.world.now))
+            return
+        for row in self.db.query("SELECT seq, topic, event FROM outbox WHERE sent = 0 ORDER BY seq"):
+            self.world.publish_event(Event.from_json(row["event"]), topic=row["topic"])
+            restart_ms = self.relay_crash_plan.pop(row["seq"], None)
+            if restart_ms is not None:                 # crash between publish and "mark sent"
+                self.crashed(Crash(self.name, "after_publish", restart_ms))
+                return
+            self.db.execute("UPDATE outbox SET sent = 1 WHERE seq = ?", (row["seq"],))
 
     def _traced_write(self, verb: str, rows: int) -> None:
         self.world.trace.record(self.world.now, "write", self.name, f"{self.name}.db", verb,
@@ -195,3 +318,6 @@ class Service:
     def __repr__(self) -> str:
         return (f"Service({self.name!r}, latency_ms={self._latency_ms:g}, endpoints={sorted(self.endpoints)}, "
                 f"handles={sorted(self.handlers)})")
+
+
+_DUPLICATE = object()

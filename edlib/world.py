@@ -12,91 +12,19 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .bus import Delivery, InMemoryBus
+from collections import Counter
+
+from .bus import BacklogFull, Delivery, InMemoryBus
+from .consumer import Consumer
 from .clock import VirtualClock
 from .database import Databases
 from .events import Event, EventFactory
 from .gateway import Gateway, Response
 from .ids import make_ids
 from .scheduler import Scheduler
+from .retry import RetryPolicy
 from .service import Service
 from .trace import Trace
-
-MAX_ATTEMPTS = 5
-"""Deliveries of one event before it is set aside as a dead letter."""
-
-RETRY_DELAY_MS = 100.0
-"""Virtual ms before a failed event is delivered again."""
-
-
-class _Consumer:
-    """Pulls one service's events from one topic, one at a time, while the service is up."""
-
-    def __init__(self, world: "World", service: Service, topic: str) -> None:
-        self.world, self.service, self.topic = world, service, topic
-        self.busy = False
-        self.wake_times: set[float] = set()
-
-    def wake(self, at: float | None = None) -> None:
-        t = self.world.now if at is None else at
-        if t not in self.wake_times:
-            self.wake_times.add(t)
-            self.world.scheduler.at(t, lambda: self._pump(t))
-
-    def _pump(self, t: float) -> None:
-        self.wake_times.discard(t)
-        world, svc = self.world, self.service
-        if self.busy:
-            return
-        if not svc.is_up():
-            back = svc.up_again_at(world.now)
-            if back < math.inf:
-                self.wake(back)
-            return
-        deliveries = world.bus.deliver(self.topic, svc.name)
-        if not deliveries:
-            return
-        d = deliveries[0]
-        world.trace.record(world.now, "deliver", "bus", svc.name, d.event.type, d.event.id,
-                           detail=f"attempt {d.attempt}" if d.attempt > 1 else "")
-        self.busy = True
-        world.scheduler.after(svc.latency_ms, lambda: self._finish(d))
-
-    def _finish(self, d: Delivery) -> None:
-        world, svc, trace = self.world, self.service, self.world.trace
-        self.busy = False
-        if not svc.is_up():
-            world.bus.nack(d)
-            trace.record(world.now, "fail", svc.name, "bus", d.event.type, d.event.id, ok=False,
-                         detail="went down while processing; not acked")
-            self.wake(svc.up_again_at(world.now))
-            return
-        try:
-            svc.handle_event(d.event)
-        except Exception as exc:
-            self._failed(d, exc)
-            return
-        world.bus.ack(d)
-        trace.record(world.now, "ack", svc.name, "bus", d.event.type, d.event.id)
-        self.wake()
-
-    def _failed(self, d: Delivery, exc: Exception) -> None:
-        world, svc, trace = self.world, self.service, self.world.trace
-        reason = f"{type(exc).__name__}: {exc}"
-        trace.record(world.now, "fail", svc.name, "bus", d.event.type, d.event.id, ok=False, detail=reason)
-        if d.attempt >= world.max_attempts:
-            world.bus.ack(d)
-            world.dead_letters.append({"service": svc.name, "event": d.event, "reason": reason,
-                                       "attempts": d.attempt})
-            trace.record(world.now, "dead_letter", "bus", "dead letters", d.event.type, d.event.id,
-                         ok=False, detail=f"after {d.attempt} attempts: {reason}")
-            self.wake()
-            return
-        world.bus.nack(d)
-        trace.record(world.now, "retry", "bus", svc.name, d.event.type, d.event.id,
-                     detail=f"again in {world.retry_delay_ms:g} ms")
-        self.wake(world.now + world.retry_delay_ms)
-
 
 class World:
     """A whole system on one virtual clock: services, databases, gateway, bus and trace.
@@ -106,23 +34,25 @@ class World:
     """
 
     def __init__(self, seed: int = 0, *, ids: str = "sequential", partitions: int = 1,
-                 gateway_latency_ms: float = 1.0, trace: bool = True) -> None:
+                 max_backlog: int | None = None, gateway_latency_ms: float = 1.0, trace: bool = True) -> None:
         self.seed = seed
         self.random = random.Random(seed)
         self.clock = VirtualClock()
         self.scheduler = Scheduler(self.clock)
         self.ids = make_ids(ids, seed)
         self.events = EventFactory(self.ids, self.clock)
-        self.bus = InMemoryBus(partitions)
+        self.bus = InMemoryBus(partitions, max_backlog)
         self.databases = Databases()
         self.trace = Trace(enabled=trace)
         self.services: dict[str, Service] = {}
         self.gateway = Gateway(self, gateway_latency_ms)
         self.responses: list[Response] = []
         self.dead_letters: list[dict[str, Any]] = []
-        self.max_attempts = MAX_ATTEMPTS
-        self.retry_delay_ms = RETRY_DELAY_MS
-        self._consumers: dict[tuple[str, str], _Consumer] = {}
+        self.retry = RetryPolicy()
+        self.fault_counts: Counter[str] = Counter()
+        self.lost_ack: tuple[float, random.Random] | None = None
+        self.publish_delay: tuple[float, float, random.Random] | None = None
+        self._consumers: dict[tuple[str, str], Consumer] = {}
         self.bus.on_publish(self._published)
 
     # -- building -----------------------------------------------------------------
@@ -188,16 +118,45 @@ class World:
         """Create an event and append it to the bus (topic defaults to the event type)."""
         event = self.events(event_type, data, key=key, source=source, causation=causation,
                             correlation_id=correlation_id)
+        return self.publish_event(event, topic=topic)
+
+    def publish_event(self, event: Event, topic: str | None = None) -> Event:
+        """Append an existing event (one read back from an outbox, say) to the bus."""
+        source = event.source or "client"
 
         def append() -> None:
+            self.bus.publish(topic or event.type, event)
             self.trace.record(self.now, "publish", source, "bus", event.type, event.id)
-            self.bus.publish(topic or event_type, event)
 
-        if self.scheduler.advanced():      # published at the end of a blocking call: not earlier
-            self.scheduler.at(self.now, append)
+        def append_later() -> None:
+            try:
+                append()
+            except BacklogFull as exc:
+                self.trace.record(self.now, "fail", source, "bus", event.type, event.id, ok=False,
+                                  detail=f"not published: {exc}")
+
+        delay = self._injected_delay()
+        if delay or self.scheduler.advanced():   # late, or at the end of a blocking call: not earlier
+            self.scheduler.at(self.now + delay, append_later)
         else:
             append()
         return event
+
+    def dead_letter(self, service: str, topic: str, delivery: Delivery, reason: str) -> None:
+        """Set an event aside after its last failed delivery, with the reason and the delivery count."""
+        self.dead_letters.append({"service": service, "topic": topic, "event": delivery.event,
+                                  "reason": reason, "attempts": delivery.attempt, "time": self.now})
+        self.trace.record(self.now, "dead_letter", "bus", "dead letters", delivery.event.type, delivery.event.id,
+                          ok=False, detail=f"{service}, after {delivery.attempt} deliveries: {reason}")
+
+    def _injected_delay(self) -> float:
+        if self.publish_delay is None:
+            return 0.0
+        probability, max_ms, rng = self.publish_delay
+        if rng.random() >= probability:
+            return 0.0
+        self.fault_counts["delayed_publishes"] += 1
+        return rng.uniform(0, max_ms)
 
     def sample(self, fn: Callable[[], Any], every_ms: float, until_ms: float,
                start_ms: float | None = None) -> list[tuple[float, Any]]:
@@ -282,7 +241,7 @@ class World:
     def _subscribe(self, service: Service, topic: str) -> None:
         self.bus.subscribe(topic, service.name)
         if (service.name, topic) not in self._consumers:
-            consumer = self._consumers[(service.name, topic)] = _Consumer(self, service, topic)
+            consumer = self._consumers[(service.name, topic)] = Consumer(self, service, topic)
             consumer.wake()
 
     def _published(self, topic: str, event: Event) -> None:

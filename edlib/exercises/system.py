@@ -30,8 +30,8 @@ def fingerprint(world: World) -> tuple:
         for name, s in sorted(world.services.items()))
     routes = tuple((r.method, r.pattern, r.calls, r.publish, r.topic, r.id_prefix) for r in world.gateway.routes)
     topics = tuple((t, len(world.bus.log(t)), tuple(world.bus.groups(t))) for t in world.bus.topics())
-    return (world.now, len(world.trace), len(world.responses), len(world.dead_letters), world.max_attempts,
-            world.retry_delay_ms, world.scheduler.pending(), services, routes, topics)
+    return (world.now, len(world.trace), len(world.responses), len(world.dead_letters), world.retry,
+            world.scheduler.pending(), services, routes, topics)
 
 
 def handler_failures(world: World) -> list[str]:

@@ -66,3 +66,23 @@ def test_bad_documents_store_nothing():
     with pytest.raises(ValueError, match="id must be"):
         db.put("t", "", {"a": 1})
     assert db.count("t") == 0
+
+
+def test_eight_threads_of_read_modify_write_lose_no_update():
+    import threading
+
+    db = Database("counter")
+    db.put("c", "n", {"v": 0})
+
+    def bump(times):
+        for _ in range(times):
+            with db.transaction():
+                value = db.get("c", "n")["v"]
+                db.put("c", "n", {"v": value + 1})
+
+    threads = [threading.Thread(target=bump, args=(250,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.get("c", "n") == {"v": 8 * 250}

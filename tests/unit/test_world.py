@@ -77,10 +77,10 @@ def test_handler_failure_rolls_back_and_retries_then_dead_letters():
 
     world.publish("E", {"x": 1})
     world.run()
-    assert len(calls) == world.max_attempts
+    assert len(calls) == world.retry.max_attempts
     assert svc.db.count("t") == 0
     [dead] = world.dead_letters
-    assert dead["attempts"] == world.max_attempts and "poison" in dead["reason"]
+    assert dead["attempts"] == world.retry.max_attempts and "poison" in dead["reason"]
 
 
 def test_topology_comes_from_the_system():
