@@ -57,13 +57,14 @@ class Handler:
     def wrap(cls, fn: Callable[..., Any]) -> "Handler":
         if not callable(fn):
             raise TypeError(f"a handler must be a function, got {type(fn).__name__}")
-        params = list(inspect.signature(fn).parameters)
+        params = list(inspect.signature(fn).parameters.values())
         if not params:
             raise TypeError(f"{fn.__name__}() must take at least one parameter (the data or event)")
-        unknown = [p for p in params[1:] if p not in INJECTABLE]
+        wanted = [p.name for p in params[1:] if p.name in INJECTABLE]
+        unknown = [p.name for p in params[1:] if p.name not in INJECTABLE and p.default is inspect.Parameter.empty]
         if unknown:
             raise TypeError(f"{fn.__name__}() asks for {unknown}; a handler may ask for {list(INJECTABLE)}")
-        return cls(fn, tuple(params[1:]))
+        return cls(fn, tuple(wanted))
 
 
 class Service:
@@ -249,11 +250,12 @@ class Service:
         self._pending = []
         try:
             with self.db.transaction():
-                if event_id is not None and self._seen(event_id):
-                    return _DUPLICATE
                 if point == "during":
                     raise Crash(self.name, point, restart_ms)
-                result = handler.fn(message, **kwargs)
+                if event_id is not None and self._seen(event_id):
+                    result = _DUPLICATE
+                else:
+                    result = handler.fn(message, **kwargs)
             if point == "after_commit":
                 raise Crash(self.name, point, restart_ms)
             pending, self._pending = self._pending, None

@@ -173,6 +173,19 @@ class World:
             t += every_ms
         return samples
 
+    def replay(self, service: str, topic: str, offset: int | list[int] = 0) -> None:
+        """Move ``service``'s consumer group on ``topic`` back to ``offset`` and let it consume again.
+
+        Its handlers see those events once more (run the world to let them): this is how a
+        view is rebuilt from the log.
+        """
+        consumer = self._consumers.get((service, topic))
+        if consumer is None:
+            raise KeyError(f"{service!r} does not consume {topic!r}; it consumes "
+                           f"{sorted(t for s, t in self._consumers if s == service)}")
+        self.bus.seek(topic, service, offset)
+        consumer.wake()
+
     def run(self, until: float | None = None) -> int:
         """Run everything scheduled (up to virtual time ``until``); return the steps taken."""
         return self.scheduler.run(until)
