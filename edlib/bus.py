@@ -9,6 +9,11 @@ replace the in-memory bus without changing service code:
 - ``deliver(topic, group)`` hands the group's next events to a consumer;
 - ``ack(delivery)`` says the consumer processed it, ``nack(delivery)`` gives it back.
 
+A group can also be subscribed with a ``handler``: the bus then *pushes* each event to it
+as it is published (in process, synchronously) and moves the group's offset itself. If
+the handler raises, the group stops at that event (it shows in its backlog and in
+``bus.failures``) and is consumed by ``deliver``/``ack`` until it has caught up.
+
 Events stay in the log after they are acked: the log is the history, and each group
 only moves its own offset. Within a partition a group has at most one event in flight,
 so per-key order holds (and a poison event blocks its partition, as in Kafka).
@@ -19,9 +24,12 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .events import Event
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .trace import Trace
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class EventBus(Protocol):
 class _Cursor:
     """A group's position in one partition."""
 
-    committed: int = 0          # every offset below this is acked
+    committed: int = 0          # every offset below this is acked (for a live pushed group: the log's end)
     in_flight: bool = False     # the event at `committed` is out with a consumer
     attempts: int = 0           # deliveries so far of the event at `committed`
 
@@ -64,6 +72,13 @@ class _Cursor:
 class _Group:
     cursors: list[_Cursor]
     next_partition: int = 0
+    handler: Callable[[Event], object] | None = None
+    paused: bool = False        # a pushed event failed: consumed by deliver/ack until caught up
+
+    @property
+    def pushed(self) -> bool:
+        """Does the bus push to this group right now (so its offsets follow the log's end)?"""
+        return self.handler is not None and not self.paused
 
 
 @dataclass
@@ -73,34 +88,69 @@ class _Topic:
     round_robin: int = 0
 
 
+@dataclass(frozen=True)
+class PushFailure:
+    """A pushed event whose handler raised: its group waits at ``offset``."""
+
+    topic: str
+    group: str
+    offset: int
+    event: Event
+    error: str
+
+
 class InMemoryBus:
     """A log-based bus in memory: topics, partitions by key, consumer groups with offsets.
 
-    Thread-safe: one lock guards every change. ``partitions`` is the number of
-    partitions each new topic gets.
+    Thread-safe: one lock guards the logs and offsets (pushed handlers run outside it, so
+    a handler may publish). ``partitions`` is the number of partitions each new topic
+    gets; ``max_backlog`` bounds what any group may have waiting (publish then raises
+    :class:`BacklogFull`); ``trace`` records pushes.
     """
 
-    def __init__(self, partitions: int = 1, max_backlog: int | None = None) -> None:
+    def __init__(self, partitions: int = 1, max_backlog: int | None = None, trace: "Trace | None" = None) -> None:
         if not isinstance(partitions, int) or partitions < 1:
             raise ValueError(f"partitions must be a positive int, got {partitions!r}")
         if max_backlog is not None and (not isinstance(max_backlog, int) or max_backlog < 1):
             raise ValueError(f"max_backlog must be a positive int or None, got {max_backlog!r}")
         self.partitions = partitions
         self.max_backlog = max_backlog
+        self.trace = trace
+        self.failures: list[PushFailure] = []
         self._topics: dict[str, _Topic] = {}
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Event], None]] = []
+        self._fast: dict[str, tuple[list[Event], tuple[tuple[str, Callable[[Event], object]], ...]]] = {}
 
     # -- the interface -------------------------------------------------------------
     def publish(self, topic: str, event: Event) -> tuple[int, int]:
-        """Append ``event`` to ``topic``; return ``(partition, offset)``."""
+        """Append ``event`` to ``topic``, push it to handler groups; return ``(partition, offset)``."""
+        fast = self._fast.get(topic)
+        if fast is not None and event.__class__ is Event:   # one partition, only pushed groups: the short way
+            log, handlers = fast
+            lock = self._lock
+            lock.acquire()
+            try:
+                log.append(event)
+                offset = len(log) - 1
+            finally:
+                lock.release()
+            for group, handler in handlers:
+                try:
+                    handler(event)
+                except Exception as exc:
+                    self._push_failed(topic, group, 0, offset, event, exc)
+            return 0, offset
+        return self._publish(topic, event)
+
+    def _publish(self, topic: str, event: Event) -> tuple[int, int]:
         if not isinstance(event, Event):
             raise TypeError(f"publish needs an Event, got {type(event).__name__}")
         with self._lock:
             t = self._topic(topic)
             if self.max_backlog is not None:
-                for name, g in t.groups.items():
-                    waiting = sum(len(log) - cur.committed for log, cur in zip(t.partitions, g.cursors))
+                for name in t.groups:
+                    waiting = self._waiting(t, name)
                     if waiting >= self.max_backlog:
                         raise BacklogFull(f"{topic!r} is full: {name!r} has {waiting} events waiting "
                                           f"(max_backlog={self.max_backlog}); slow down and retry later")
@@ -111,25 +161,54 @@ class InMemoryBus:
                 p = zlib.crc32(event.key.encode("utf-8")) % len(t.partitions)
             log = t.partitions[p]
             log.append(event)
-            where = (p, len(log) - 1)
+            offset = len(log) - 1
+            pushed = [(name, g.handler) for name, g in t.groups.items() if g.pushed]
+        trace = self.trace
+        if trace is not None:
+            trace.record(event.time, "publish", event.source or "client", "bus", event.type, event.id)
+        for name, handler in pushed:
+            if trace is not None:
+                trace.record(event.time, "deliver", "bus", name, event.type, event.id)
+            try:
+                handler(event)  # type: ignore[misc]
+            except Exception as exc:
+                self._push_failed(topic, name, p, offset, event, exc)
+            else:
+                if trace is not None:
+                    trace.record(event.time, "ack", name, "bus", event.type, event.id)
         for listener in self._listeners:
             listener(topic, event)
-        return where
+        return p, offset
 
-    def subscribe(self, topic: str, group: str, start: str = "earliest") -> None:
+    def subscribe(self, topic: str, group: str, start: str = "earliest",
+                  handler: Callable[[Event], object] | None = None) -> None:
         """Create consumer group ``group`` on ``topic`` (idempotent).
 
         ``start="earliest"``: the group reads the whole history; ``"latest"``: only what
-        is published from now on.
+        is published from now on. With ``handler`` the bus pushes events to it: first the
+        history (from ``start``), then each new event as it is published.
         """
         if not isinstance(group, str) or not group:
             raise ValueError("a consumer group needs a non-empty name")
         if start not in ("earliest", "latest"):
             raise ValueError(f"start must be 'earliest' or 'latest', got {start!r}")
+        if handler is not None and not callable(handler):
+            raise TypeError(f"handler must be callable, got {type(handler).__name__}")
         with self._lock:
             t = self._topic(topic)
-            if group not in t.groups:
-                t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions])
+            if group in t.groups:
+                return
+            g = t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions])
+            if handler is not None:       # catch up on the history, then follow the log's end
+                g.handler = handler
+                for p, log in enumerate(t.partitions):
+                    for offset in range(g.cursors[p].committed, len(log)):
+                        try:
+                            handler(log[offset])
+                        except Exception as exc:
+                            self._push_failed(topic, group, p, offset, log[offset], exc)
+                            break
+            self._refresh(topic)
 
     def seek(self, topic: str, group: str, offset: int | list[int] = 0) -> None:
         """Move ``group`` back (or forward) to ``offset`` in every partition (or one offset each): replay."""
@@ -138,6 +217,8 @@ class InMemoryBus:
             offsets = offset if isinstance(offset, list) else [offset] * len(t.partitions)
             if len(offsets) != len(t.partitions):
                 raise ValueError(f"{topic!r} has {len(t.partitions)} partitions; got {len(offsets)} offsets")
+            if g.pushed:
+                raise ValueError(f"{group!r} is pushed to by the bus; replay it with a pulled group")
             for cur, log, off in zip(g.cursors, t.partitions, offsets):
                 if not isinstance(off, int) or not 0 <= off <= len(log):
                     raise ValueError(f"offset {off!r} is outside the log (0..{len(log)})")
@@ -149,6 +230,8 @@ class InMemoryBus:
         """Hand out up to ``max_count`` events, at most one per partition in flight."""
         with self._lock:
             g, t = self._group(topic, group)
+            if g.pushed:
+                return []
             out: list[Delivery] = []
             n = len(t.partitions)
             for i in range(n):
@@ -172,6 +255,10 @@ class InMemoryBus:
             cur.committed += 1
             cur.in_flight = False
             cur.attempts = 0
+            g, t = self._group(delivery.topic, delivery.group)
+            if g.paused and self._waiting(t, delivery.group) == 0:
+                g.paused = False                     # caught up: the bus pushes to it again
+                self._refresh(delivery.topic)
 
     def nack(self, delivery: Delivery) -> None:
         """Give ``delivery`` back: the same event will be delivered again (attempt + 1)."""
@@ -181,13 +268,16 @@ class InMemoryBus:
     def backlog(self, topic: str, group: str) -> int:
         """Events in ``topic`` that ``group`` has not acked yet."""
         with self._lock:
-            g, t = self._group(topic, group)
-            return sum(len(log) - cur.committed for log, cur in zip(t.partitions, g.cursors))
+            _, t = self._group(topic, group)
+            return self._waiting(t, group)
 
     # -- inspection and hooks ----------------------------------------------------
     def on_publish(self, listener: Callable[[str, Event], None]) -> None:
         """Call ``listener(topic, event)`` after every publish."""
-        self._listeners.append(listener)
+        with self._lock:
+            self._listeners.append(listener)
+            for topic in self._topics:
+                self._refresh(topic)
 
     def topics(self) -> list[str]:
         """Names of the topics that exist, sorted."""
@@ -212,8 +302,8 @@ class InMemoryBus:
     def offsets(self, topic: str, group: str) -> list[int]:
         """The committed offset of ``group`` in each partition of ``topic``."""
         with self._lock:
-            g, _ = self._group(topic, group)
-            return [cur.committed for cur in g.cursors]
+            g, t = self._group(topic, group)
+            return [len(log) if g.pushed else cur.committed for log, cur in zip(t.partitions, g.cursors)]
 
     # -- internals ---------------------------------------------------------------
     def _topic(self, topic: str) -> _Topic:
@@ -222,6 +312,7 @@ class InMemoryBus:
             if not isinstance(topic, str) or not topic:
                 raise ValueError(f"a topic needs a non-empty string name, got {topic!r}")
             t = self._topics[topic] = _Topic([[] for _ in range(self.partitions)])
+            self._refresh(topic)
         return t
 
     def _group(self, topic: str, group: str) -> tuple[_Group, _Topic]:
@@ -230,6 +321,10 @@ class InMemoryBus:
             raise KeyError(f"no consumer group {group!r} on topic {topic!r}: subscribe first")
         return t.groups[group], t
 
+    def _waiting(self, t: _Topic, group: str) -> int:
+        g = t.groups[group]
+        return 0 if g.pushed else sum(len(log) - cur.committed for log, cur in zip(t.partitions, g.cursors))
+
     def _cursor_for(self, d: Delivery) -> _Cursor:
         g, _ = self._group(d.topic, d.group)
         cur = g.cursors[d.partition]
@@ -237,3 +332,26 @@ class InMemoryBus:
             raise ValueError(f"delivery {d.topic}[{d.partition}]@{d.offset} for {d.group!r} "
                              "is not in flight (acked twice, or never delivered)")
         return cur
+
+    def _push_failed(self, topic: str, group: str, partition: int, offset: int, event: Event,
+                     exc: Exception) -> None:
+        """A pushed handler raised: the group stops at ``offset`` and is pulled from now on."""
+        with self._lock:
+            g = self._topics[topic].groups[group]
+            if not g.paused:
+                log_ends = [len(log) for log in self._topics[topic].partitions]
+                for p, cur in enumerate(g.cursors):
+                    cur.committed = offset if p == partition else log_ends[p]
+                g.paused = True
+                self._refresh(topic)
+            self.failures.append(PushFailure(topic, group, offset, event, f"{type(exc).__name__}: {exc}"))
+
+    def _refresh(self, topic: str) -> None:
+        """Let ``topic`` take the short way when it has one partition and only pushed groups."""
+        t = self._topics[topic]
+        simple = (len(t.partitions) == 1 and self.max_backlog is None and self.trace is None
+                  and not self._listeners and all(g.pushed for g in t.groups.values()))
+        if simple:
+            self._fast[topic] = (t.partitions[0], tuple((n, g.handler) for n, g in t.groups.items()))  # type: ignore[misc]
+        else:
+            self._fast.pop(topic, None)

@@ -102,3 +102,53 @@ def test_concurrent_publishers_lose_nothing(make):
         t.join()
     assert bus.backlog("t", "g") == len(events)
     assert sorted(e.data["i"] for e in bus.log("t")) == list(range(len(events)))
+
+
+def test_push_subscriber_gets_history_then_each_new_event(make):
+    bus = InMemoryBus()
+    bus.publish("t", make("E", {"i": 0}))
+    seen = []
+    bus.subscribe("t", "g", handler=lambda e: seen.append(e.data["i"]))
+    for i in range(1, 4):
+        assert bus.publish("t", make("E", {"i": i})) == (0, i)
+    assert seen == [0, 1, 2, 3]
+    assert bus.backlog("t", "g") == 0 and bus.offsets("t", "g") == [4]
+
+
+def test_push_failure_stops_the_group_until_it_catches_up(make):
+    bus = InMemoryBus()
+    seen = []
+
+    def handler(e):
+        if e.data["i"] == 2:
+            raise ValueError("bad event")
+        seen.append(e.data["i"])
+
+    bus.subscribe("t", "g", handler=handler)
+    for i in range(5):
+        bus.publish("t", make("E", {"i": i}))
+    assert seen == [0, 1]
+    [failure] = bus.failures
+    assert (failure.group, failure.offset, failure.error) == ("g", 2, "ValueError: bad event")
+    assert bus.backlog("t", "g") == 3
+    for d in iter(lambda: bus.deliver("t", "g"), []):      # drain by hand (skipping the bad one)
+        if d[0].event.data["i"] != 2:
+            seen.append(d[0].event.data["i"])
+        bus.ack(d[0])
+    bus.publish("t", make("E", {"i": 5}))                   # caught up: pushing resumes
+    assert seen == [0, 1, 3, 4, 5]
+
+
+def test_push_and_pull_groups_share_one_log(make):
+    bus = InMemoryBus()
+    pushed = []
+    bus.subscribe("t", "push", handler=pushed.append)
+    bus.subscribe("t", "pull")
+    for i in range(3):
+        bus.publish("t", make("E", {"i": i}))
+    assert len(pushed) == 3 and bus.backlog("t", "pull") == 3 and bus.backlog("t", "push") == 0
+
+
+def test_push_handler_must_be_callable():
+    with pytest.raises(TypeError, match="callable"):
+        InMemoryBus().subscribe("t", "g", handler="not a function")
