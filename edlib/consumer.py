@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .bus import Delivery
 from .faults import Crash
+from .service import InvalidEvent
 
 if TYPE_CHECKING:  # pragma: no cover
     from .service import Service
@@ -114,7 +115,7 @@ class Consumer:
             self.wake()
             return
         policy = svc.retry_policy
-        if policy.gives_up(d.attempt):
+        if policy.gives_up(d.attempt) or isinstance(exc, InvalidEvent):
             world.bus.ack(d)
             world.dead_letter(svc.name, self.topic, d, reason)
             self.wake()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .bus import BacklogFull
 from .events import check_event_type
 from .payloads import thaw, validate_payload
+from .schemas import check, validator
 from .service import NotFound, ServiceUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +57,7 @@ class Route:
     topic: str | None = None
     id_prefix: str | None = None
     regex: re.Pattern = field(compare=False, default=re.compile(""))
+    schema: Any = field(compare=False, default=None)
 
     def __repr__(self) -> str:
         does = f"publish {self.publish}" if self.publish else ", ".join(f"{s}.{e}" for s, e in self.calls)
@@ -84,12 +86,13 @@ class Gateway:
         self.routes: list[Route] = []
 
     def route(self, spec: str, *, call: str | list[str] | None = None, publish: str | None = None,
-              topic: str | None = None, id_prefix: str | None = None) -> Route:
+              topic: str | None = None, id_prefix: str | None = None, schema: dict | None = None) -> Route:
         """Add a route such as ``gateway.route("POST /orders", call=["orders.create"])``.
 
         ``call``: ``"service.endpoint"`` names called in order; ``publish``: an event type
         the request becomes. ``id_prefix`` makes the gateway assign an id (``order-1``)
         that is added to the data as ``<prefix>_id`` and used as the event key.
+        ``schema``: a JSON Schema the request body must satisfy (else 400).
         """
         try:
             method, pattern = spec.split()
@@ -108,7 +111,9 @@ class Gateway:
             calls.append((service, endpoint))
         if publish is not None:
             check_event_type(publish)
-        route = Route(method, pattern, tuple(calls), publish, topic, id_prefix, _compile(pattern))
+        if schema is not None:
+            validator(schema)
+        route = Route(method, pattern, tuple(calls), publish, topic, id_prefix, _compile(pattern), schema)
         self.routes = [r for r in self.routes if (r.method, r.pattern) != (method, pattern)] + [route]
         return route
 
@@ -142,6 +147,8 @@ class Gateway:
         if route.method in ("GET", "DELETE") and body is None:
             return dict(params)
         data = thaw(validate_payload(body, "request body"))
+        if route.schema is not None:
+            check(data, route.schema, "request body")
         return {**data, **params}
 
     def _publish(self, route: Route, data: dict, request_id: str, sent: float) -> Response:

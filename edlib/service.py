@@ -30,6 +30,7 @@ from .database import Database
 from .events import Event, check_event_type
 from .faults import Crash
 from .retry import RetryPolicy
+from .schemas import check, validator
 
 if TYPE_CHECKING:  # pragma: no cover
     from .world import World
@@ -42,6 +43,10 @@ class ServiceUnavailable(RuntimeError):
     """The service is down: a synchronous call to it fails at once."""
 
 
+class InvalidEvent(ValueError):
+    """An event that breaks its handler's schema: retrying cannot help, so it is dead-lettered at once."""
+
+
 class NotFound(LookupError):
     """Raise from an endpoint when the thing asked for does not exist (the gateway answers 404)."""
 
@@ -52,9 +57,10 @@ class Handler:
 
     fn: Callable[..., Any]
     wants: tuple[str, ...]
+    schema: Any = None
 
     @classmethod
-    def wrap(cls, fn: Callable[..., Any]) -> "Handler":
+    def wrap(cls, fn: Callable[..., Any], schema: Any = None) -> "Handler":
         if not callable(fn):
             raise TypeError(f"a handler must be a function, got {type(fn).__name__}")
         params = list(inspect.signature(fn).parameters.values())
@@ -64,7 +70,9 @@ class Handler:
         unknown = [p.name for p in params[1:] if p.name not in INJECTABLE and p.default is inspect.Parameter.empty]
         if unknown:
             raise TypeError(f"{fn.__name__}() asks for {unknown}; a handler may ask for {list(INJECTABLE)}")
-        return cls(fn, tuple(wanted))
+        if schema is not None:
+            validator(schema)                         # a broken schema fails here, where it is written
+        return cls(fn, tuple(wanted), schema)
 
 
 class Service:
@@ -92,6 +100,7 @@ class Service:
         self.retry: RetryPolicy | None = None
         self.relay_delay_ms = 10.0
         self.messages = 0                         # calls and events handled (counted from 1)
+        self.allowed_events: frozenset[str] | None = None     # least privilege: what it may publish
         self.crash_plan: dict[int, tuple[str, float]] = {}
         self.relay_crash_plan: dict[int, float] = {}
         self.db: Database = world.databases.create(name, db_path, self._traced_write)
@@ -127,18 +136,23 @@ class Service:
         """The retry policy in force: the service's own, or the world's."""
         return self.retry if self.retry is not None else self.world.retry
 
-    def endpoint(self, name: str) -> Callable[[Callable], Callable]:
-        """Decorator: register a synchronous endpoint ``name``."""
+    def endpoint(self, name: str, schema: dict | None = None) -> Callable[[Callable], Callable]:
+        """Decorator: register a synchronous endpoint ``name`` (its input checked against ``schema``)."""
         def register(fn: Callable) -> Callable:
-            self.endpoints[name] = Handler.wrap(fn)
+            self.endpoints[name] = Handler.wrap(fn, schema)
             return fn
         return register
 
-    def handles(self, event_type: str, topic: str | None = None) -> Callable[[Callable], Callable]:
-        """Decorator: handle events of ``event_type`` (consumed from ``topic``, default the type)."""
+    def handles(self, event_type: str, topic: str | None = None,
+                schema: dict | None = None) -> Callable[[Callable], Callable]:
+        """Decorator: handle events of ``event_type`` (consumed from ``topic``, default the type).
+
+        With ``schema``, an event whose data breaks it is not handled: it goes straight to
+        the dead letters (retrying a malformed event cannot help).
+        """
         check_event_type(event_type)
         def register(fn: Callable) -> Callable:
-            self.handlers[event_type] = Handler.wrap(fn)
+            self.handlers[event_type] = Handler.wrap(fn, schema)
             self.topics[event_type] = topic or event_type
             self.world._subscribe(self, topic or event_type)
             return fn
@@ -175,6 +189,7 @@ class Service:
         Inside a handler the event leaves after the handler's transaction commits (and is
         dropped if the handler fails); outside a handler it leaves at once.
         """
+        self.may_publish(event_type)
         self.publishes.add(event_type)
         if self._pending is not None:
             self.world.events(event_type, data)       # validate now, where the mistake is
@@ -189,6 +204,7 @@ class Service:
         The relay publishes it after the transaction commits: the change and the event
         are saved together or not at all.
         """
+        self.may_publish(event_type)
         self.publishes.add(event_type)
         event = self.world.events(event_type, data, key=key, source=self.name, causation=self._current)
         self.db.execute('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, '
@@ -196,6 +212,15 @@ class Service:
         self.db.execute("INSERT INTO outbox (topic, event) VALUES (?, ?)", (topic or event_type, event.to_json()))
         self._schedule_relay()
         return event
+
+    def may_publish(self, event_type: str) -> None:
+        """Raise PermissionError unless this service may publish ``event_type`` (least privilege)."""
+        owner = self.world.event_owners.get(event_type)
+        if self.allowed_events is not None and event_type not in self.allowed_events:
+            raise PermissionError(f"{self.name!r} may not publish {event_type!r}: it may publish only "
+                                  f"{sorted(self.allowed_events)}")
+        if owner is not None and owner != self.name:
+            raise PermissionError(f"{self.name!r} may not publish {event_type!r}: only {owner!r} publishes it")
 
     def call(self, service: str, endpoint: str, data: Any) -> Any:
         """Call another service's endpoint synchronously (this service waits for it)."""
@@ -242,6 +267,14 @@ class Service:
             self._current = None
 
     def _run(self, handler: Handler, message: Any, event_id: str | None = None) -> Any:
+        if handler.schema is not None:
+            if isinstance(message, Event):
+                try:
+                    check(message.data, handler.schema, f"{message.type} data")
+                except ValueError as exc:
+                    raise InvalidEvent(str(exc)) from None
+            else:
+                check(message, handler.schema, "request body")
         self.messages += 1
         point, restart_ms = self.crash_plan.pop(self.messages, (None, 0.0))
         deps = {"db": self.db, "publish": self.publish, "outbox": self.outbox, "service": self,

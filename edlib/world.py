@@ -18,7 +18,7 @@ from .bus import BacklogFull, Delivery, InMemoryBus
 from .consumer import Consumer
 from .clock import VirtualClock
 from .database import Databases
-from .events import Event, EventFactory
+from .events import Event, EventFactory, check_event_type
 from .gateway import Gateway, Response
 from .ids import make_ids
 from .scheduler import Scheduler
@@ -52,6 +52,7 @@ class World:
         self.fault_counts: Counter[str] = Counter()
         self.lost_ack: tuple[float, random.Random] | None = None
         self.publish_delay: tuple[float, float, random.Random] | None = None
+        self.event_owners: dict[str, str] = {}
         self._consumers: dict[tuple[str, str], Consumer] = {}
         self.bus.on_publish(self._published)
 
@@ -61,13 +62,26 @@ class World:
         """The virtual time in ms."""
         return self.clock.now()
 
-    def add_service(self, name: str, latency_ms: float = 1.0) -> Service:
-        """Create a service with its own (in-memory SQLite) database."""
+    def add_service(self, name: str, latency_ms: float = 1.0, *,
+                    publishes: Iterable[str] | None = None) -> Service:
+        """Create a service with its own (in-memory SQLite) database.
+
+        ``publishes`` (least privilege): the only event types it may publish; it becomes
+        their sole publisher, and any other service that tries gets a PermissionError.
+        """
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"a service name is a word such as 'orders', got {name!r}")
         if name in self.services or name in ("client", "gateway", "bus"):
             raise ValueError(f"the name {name!r} is taken")
+        owned = [] if publishes is None else [check_event_type(t) for t in publishes]
+        taken = {t: self.event_owners[t] for t in owned if t in self.event_owners}
+        if taken:
+            raise ValueError(f"{name!r} cannot own {sorted(taken)}: already published by "
+                             f"{sorted(set(taken.values()))}")
         svc = self.services[name] = Service(self, name, latency_ms)
+        if publishes is not None:
+            svc.allowed_events = frozenset(owned)
+            self.event_owners.update({t: name for t in owned})
         return svc
 
     def service(self, name: str) -> Service:

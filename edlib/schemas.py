@@ -1,0 +1,54 @@
+"""Schemas for requests and events, checked with ``jsonschema`` (a well-kept validator).
+
+:func:`check` validates data against a JSON Schema and raises a ``ValueError`` whose
+message names the field and the rule broken, e.g. ``request body.qty: -1 is less than
+the minimum of 1``, and nothing about the validator's internals.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+
+
+def validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """A validator for ``schema``; raises ValueError if the schema itself is wrong."""
+    try:
+        return _validator(_freeze(schema))
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"invalid schema: {exc.message}") from None
+
+
+@lru_cache(maxsize=256)
+def _validator(frozen: Any) -> jsonschema.protocols.Validator:
+    schema = _thaw(frozen)
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def check(data: Any, schema: Mapping[str, Any], what: str = "data") -> None:
+    """Raise ValueError naming the first problem (by field path) if ``data`` breaks ``schema``."""
+    errors = sorted(validator(schema).iter_errors(data), key=lambda e: (list(e.absolute_path), e.message))
+    if errors:
+        first = errors[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
+        raise ValueError(f"{what}{where}: {first.message}")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("__list__",) + tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        if value[:1] == ("__list__",):
+            return [_thaw(v) for v in value[1:]]
+        return {k: _thaw(v) for k, v in value}
+    return value

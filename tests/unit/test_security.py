@@ -1,0 +1,118 @@
+"""Least privilege and schema validation: every rule has a test that tries to break it."""
+import pytest
+
+from edlib import World
+
+ORDER = {"type": "object", "properties": {"item": {"type": "string", "minLength": 1, "maxLength": 40},
+                                          "qty": {"type": "integer", "minimum": 1, "maximum": 100}},
+         "required": ["item", "qty"], "additionalProperties": False}
+
+
+def test_a_service_may_publish_only_its_own_event_types():
+    world = World()
+    orders = world.add_service("orders", publishes=["OrderPlaced"])
+    orders.publish("OrderPlaced", {"n": 1})
+    with pytest.raises(PermissionError, match="'orders' may not publish 'PaymentTaken'"):
+        orders.publish("PaymentTaken", {"n": 1})
+
+
+def test_nobody_else_may_publish_an_owned_event_type():
+    world = World()
+    world.add_service("orders", publishes=["OrderPlaced"])
+    intruder = world.add_service("intruder")
+    with pytest.raises(PermissionError, match="only 'orders' publishes it"):
+        intruder.publish("OrderPlaced", {"forged": True})
+    with pytest.raises(PermissionError):
+        intruder.outbox("OrderPlaced", {"forged": True})
+    assert world.bus.log("OrderPlaced") == []
+
+
+def test_an_event_type_has_one_owner():
+    world = World()
+    world.add_service("orders", publishes=["OrderPlaced"])
+    with pytest.raises(ValueError, match="already published by"):
+        world.add_service("copycat", publishes=["OrderPlaced"])
+
+
+def test_a_handler_publishing_what_it_may_not_is_refused_and_nothing_leaves():
+    world = World()
+    world.add_service("payments", publishes=["PaymentTaken"])
+    shipping = world.add_service("shipping", publishes=["Shipped"])
+
+    @shipping.handles("OrderPlaced")
+    def sneaky(event, publish):
+        publish("PaymentTaken", {"free": True})
+
+    world.publish("OrderPlaced", {"n": 1})
+    world.run()
+    assert world.bus.log("PaymentTaken") == []
+    assert "PermissionError" in world.dead_letters[0]["reason"]
+
+
+def test_a_service_opens_only_its_own_database():
+    world = World()
+    world.add_service("orders")
+    world.add_service("shipping")
+    with pytest.raises(PermissionError):
+        world.databases.open("orders", by="shipping")
+
+
+def test_gateway_schema_rejects_with_the_field_and_rule_and_stores_nothing():
+    world = World()
+    orders = world.add_service("orders")
+
+    @orders.endpoint("create")
+    def create(data, db):
+        db.put("orders", "o", data)
+        return {"ok": True}
+
+    world.gateway.route("POST /orders", call="orders.create", schema=ORDER)
+    for body, message in [({"item": "book", "qty": 0}, "request body.qty: 0 is less than the minimum of 1"),
+                          ({"item": "book"}, "'qty' is a required property"),
+                          ({"item": "book", "qty": 1, "admin": True}, "'admin' was unexpected"),
+                          ({"item": "b" * 41, "qty": 1}, "is too long")]:
+        response = world.request("POST /orders", body)
+        assert response.status == 400 and message in response.body["error"]
+    assert orders.db.rows() == 0
+    assert world.request("POST /orders", {"item": "book", "qty": 2}).status == 201
+
+
+def test_handler_schema_sends_malformed_events_straight_to_dead_letters():
+    world = World()
+    shipping = world.add_service("shipping")
+
+    @shipping.handles("OrderPlaced", schema=ORDER)
+    def ship(event, db):
+        db.put("shipments", event.id, event.data)
+
+    world.publish("OrderPlaced", {"item": "book", "qty": "many"})
+    world.publish("OrderPlaced", {"item": "book", "qty": 1})
+    world.run()
+    [dead] = world.dead_letters
+    assert dead["attempts"] == 1 and "OrderPlaced data.qty: 'many' is not of type 'integer'" in dead["reason"]
+    assert shipping.db.count("shipments") == 1
+
+
+def test_a_broken_schema_fails_where_it_is_written():
+    world = World()
+    svc = world.add_service("s")
+    with pytest.raises(ValueError, match="invalid schema"):
+        svc.handles("E", schema={"type": "no-such-type"})(lambda event: None)
+    with pytest.raises(ValueError, match="invalid schema"):
+        world.gateway.route("POST /x", publish="E", schema={"minimum": "zero"})
+
+
+def test_errors_carry_no_traceback_paths_or_sql():
+    world = World()
+    svc = world.add_service("orders")
+
+    @svc.endpoint("create")
+    def create(data, db):
+        db.execute("INSERT INTO missing_table VALUES (1)")
+
+    world.gateway.route("POST /orders", call="orders.create")
+    response = world.request("POST /orders", {"a": 1})
+    assert response.status == 500
+    error = response.body["error"]
+    assert error == "orders.create failed (OperationalError)"
+    assert "INSERT" not in error and "/" not in error and "Traceback" not in error
