@@ -35,6 +35,9 @@ PLAY_SECONDS = 15.0
 TRAVEL_SECONDS = 0.4
 """By default a marker takes this many real seconds (at the starting speed) to cross an edge."""
 
+FOLLOW_SPEED = 250.0
+"""Default speed (virtual ms per real second) for a world with nothing in its trace yet."""
+
 
 def _positive(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
@@ -76,7 +79,8 @@ class LiveView:
         self._log_rows = log_rows
         self._records: list[TraceRecord] = list(records)
         span = (max(r.time for r in records) - min(r.time for r in records)) if records else 0.0
-        self._speed = _positive("speed", speed) if speed is not None else max(span / PLAY_SECONDS, 10.0)
+        self._speed = (_positive("speed", speed) if speed is not None
+                       else max(span / PLAY_SECONDS, 10.0) if span else FOLLOW_SPEED)
         self._travel = (_positive("travel_ms", travel_ms) if travel_ms is not None
                         else self._speed * TRAVEL_SECONDS)
         self._lock = threading.RLock()
@@ -148,9 +152,9 @@ class LiveView:
         controls = widgets.HBox([self.play_button, self.step_button, self.speed_slider, self.clock])
         picture = widgets.VBox([self.image, controls, self.time_slider])
         side = widgets.VBox([self.state_panel, self.log_panel], layout=widgets.Layout(margin="0 0 0 10px"))
-        self.widget = widgets.HBox([picture, side], layout=widgets.Layout(flex_flow="row wrap"))
+        # _view_count=0: the frontend counts the views it shows (see _after_cell)
+        self.widget = widgets.HBox([picture, side], layout=widgets.Layout(flex_flow="row wrap"), _view_count=0)
         self.widget.add_class("edlib-live-view")
-        self.widget._view_count = 0  # the frontend counts the views it shows (see _after_cell)
 
     def _speed_changed(self, change: dict) -> None:
         self._speed = float(change["new"])

@@ -89,10 +89,12 @@ class Playback:
                 self._backlog[r.source].add(r.time, -1)
             elif r.kind == "fail":
                 failed_by[r.ref] = r.source
-            elif r.kind == "dead_letter":
+            elif r.kind == "dead_letter":  # detail "shipping, after 5 deliveries: ..." names the consumer
                 self._dead.add(r.time, +1)
-                if failed_by.get(r.ref) in self._backlog:
-                    self._backlog[failed_by[r.ref]].add(r.time, -1)
+                named = r.detail.split(",", 1)[0]
+                consumer = named if named in self._backlog else failed_by.get(r.ref)
+                if consumer in self._backlog:
+                    self._backlog[consumer].add(r.time, -1)
             elif r.kind == "write" and r.source in self._rows:
                 m = _ROWS.match(r.detail)
                 sign = {"INSERT": 1, "DELETE": -1}.get(r.label, 0)

@@ -105,7 +105,7 @@ def _draw_rows(ax: Axes, shown: list, lane: dict[str, int]) -> None:
             ticks.append(row)
             labels.append(f"{r.time:g} ms")
             last_time = r.time
-        if r.kind == "state":
+        if r.source == r.target:  # a service went down or up, or crashed
             _state(ax, r, row, lane, down_since)
             continue
         color = _color(r, palette)
@@ -132,12 +132,12 @@ def _color(r: Any, palette: dict[str, str]) -> Any:
 
 def _state(ax: Axes, r: Any, row: int, lane: dict[str, int], down_since: dict[str, int]) -> None:
     x = lane[r.source]
-    if r.label == "down":
+    if r.kind == "state" and r.label == "down":
         down_since[r.source] = row
-    elif r.source in down_since:
+    elif r.kind == "state" and r.source in down_since:
         _band(ax, x, down_since.pop(r.source), row)
-    ax.text(x, row, f" {r.label} ", ha="center", va="center", fontsize=SMALL_FONT, color="white",
-            bbox=dict(boxstyle="round,pad=0.2", facecolor=FAIL if r.label == "down" else "#2e7d32", linewidth=0))
+    ax.text(x, row, f" {r.label or r.kind} ", ha="center", va="center", fontsize=SMALL_FONT, color="white",
+            bbox=dict(boxstyle="round,pad=0.2", facecolor=FAIL if not r.ok else "#2e7d32", linewidth=0))
 
 
 def _band(ax: Axes, x: float, row_from: float, row_to: float) -> None:

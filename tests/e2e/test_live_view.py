@@ -29,16 +29,11 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-NOTEBOOK: Path | None = None
-"""The notebook to open (it must display a LiveView); None: a small one built from DEMO_CELLS."""
+SLOW_MS = 60_000
+"""How long to wait for the page or the kernel (a busy 2-core machine can be slow)."""
 
-DEMO_CELLS = [
-    "from edlib.scenarios import event_shop, order_bodies\nfrom edlib.viz import LiveView",
-    """world = event_shop(seed=1)
-world.service("shipping").down(1000, 3000)
-responses = world.send_many("POST /orders", order_bodies(40), every_ms=100)""",
-    "view = LiveView(world)\nview",
-]
+NOTEBOOK = ROOT / "notebooks" / "03_events_and_the_bus.ipynb"
+"""The notebook to open: it displays a LiveView after its outage experiment."""
 
 
 def _chromium() -> Path:
@@ -56,18 +51,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _notebook(folder: Path) -> Path:
-    if NOTEBOOK is not None:
-        return NOTEBOOK
-    import nbformat
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DEMO_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    path = folder / "live_view_demo.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 def _isolated_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR",
@@ -76,6 +59,7 @@ def _isolated_env(tmp: Path) -> dict[str, str]:
         Path(env[name]).mkdir(parents=True, exist_ok=True)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # kernel: this python
     env["PYTHONHASHSEED"] = "0"
+    env["EDLIB_PROGRESS"] = str(tmp / "progress.json")                               # the learner's is not touched
     settings = Path(env["JUPYTERLAB_SETTINGS_DIR"])
     for plugin, values in {"@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
                                                                            "checkForUpdates": False},
@@ -90,7 +74,7 @@ def _isolated_env(tmp: Path) -> dict[str, str]:
 def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A JupyterLab server on 127.0.0.1 (when chromium is there); yields (notebook url with token, chromium)."""
     chromium = _chromium()
-    notebook = _notebook(tmp_path)
+    notebook = NOTEBOOK
     port, token = _free_port(), secrets.token_hex(16)
     log = (tmp_path / "lab.log").open("w")
     server = subprocess.Popen(
@@ -125,6 +109,12 @@ def _records_seen(page) -> int:
     return int(match.group(1))
 
 
+def _run_all_cells(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    item = page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel", has_text="Run All Cells").first
+    item.click(timeout=SLOW_MS)
+
+
 def test_live_view_plays_in_jupyterlab(lab: tuple[str, Path]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -132,39 +122,41 @@ def test_live_view_plays_in_jupyterlab(lab: tuple[str, Path]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(url)
-            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=SLOW_MS)
+            _run_all_cells(page)
 
             view = page.locator(".edlib-live-view").first
-            expect(view).to_be_visible(timeout=60_000)
+            expect(view).to_be_visible(timeout=SLOW_MS)
             image = view.locator("img").first
             expect(image).to_be_visible()
             page.wait_for_function("img => img.complete && img.naturalWidth >= 700", arg=image.element_handle(),
-                                   timeout=20_000)
+                                   timeout=SLOW_MS)
             view.scroll_into_view_if_needed()
             clock = view.locator(".edlib-live-time")
             start_text, start_seen = clock.inner_text(), _records_seen(page)
 
             view.get_by_role("button", name="Play").click()
-            expect(clock).not_to_have_text(start_text, timeout=10_000)
+            expect(clock).not_to_have_text(start_text, timeout=SLOW_MS)
             page.wait_for_function(
                 "([el, n]) => { const m = el.innerText.match(/(\\d+) of/); return m && +m[1] > n; }",
-                arg=[view.locator(".edlib-live-log").element_handle(), start_seen], timeout=10_000)
+                arg=[view.locator(".edlib-live-log").element_handle(), start_seen], timeout=SLOW_MS)
             time.sleep(0.5)
             view.get_by_role("button", name="Pause").click()
-            expect(view.get_by_role("button", name="Play")).to_be_visible(timeout=5_000)
+            expect(view.get_by_role("button", name="Play")).to_be_visible(timeout=SLOW_MS)
 
             paused_text = clock.inner_text()
             view.get_by_role("button", name="Step").click()
-            expect(clock).not_to_have_text(paused_text, timeout=10_000)
+            expect(clock).not_to_have_text(paused_text, timeout=SLOW_MS)
             time.sleep(0.5)  # let the stepped frame arrive
             view.screenshot(path=str(ARTIFACTS / "live_view.png"))
             page.screenshot(path=str(ARTIFACTS / "live_view_page.png"))
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, f"a cell wrote to stderr: {errors.first.inner_text()}"
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"))
+            raise
         finally:
             browser.close()

@@ -326,3 +326,14 @@ def test_the_view_follows_the_world_as_it_runs():
     view.close()
     world.send_many("POST /orders", order_bodies(1), every_ms=100)
     assert repr(view) == seen  # closed: no longer following
+
+
+def test_a_crash_shows_on_its_lane_and_the_live_view_takes_it():
+    world = event_shop(seed=1)
+    world.service("shipping").crash_plan[3] = ("after_commit", 300)
+    world.send_many("POST /orders", order_bodies(8), every_ms=100)
+    texts = {t.get_text().strip() for t in world.timeline(start_ms=190, end_ms=560).axes[0].texts}
+    assert {"crash", "down", "up"} <= texts
+    view = LiveView(world)
+    view.show(300.0)
+    assert "DOWN" in view.state_panel.value
