@@ -100,7 +100,8 @@ class Database:
         body = json.dumps(validate_payload(doc, f"{table} row", allow_empty=True), sort_keys=True)
         with self._lock:
             t = self._ensure(table)
-            self.execute(f'INSERT OR REPLACE INTO "{t}" (id, doc) VALUES (?, ?)', (id, body))
+            if not self.execute(f'UPDATE "{t}" SET doc = ? WHERE id = ?', (body, id)):
+                self.execute(f'INSERT INTO "{t}" (id, doc) VALUES (?, ?)', (id, body))
 
     def get(self, table: str, id: str) -> dict | None:
         """The document stored under ``id``, or None."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .database import Database
 from .events import Event, check_event_type
 from .faults import Crash
+from .payloads import validate_payload
 from .retry import RetryPolicy
 from .schemas import check, validator
 
@@ -192,7 +193,8 @@ class Service:
         self.may_publish(event_type)
         self.publishes.add(event_type)
         if self._pending is not None:
-            self.world.events(event_type, data)       # validate now, where the mistake is
+            check_event_type(event_type)              # validate now, where the mistake is
+            validate_payload({} if data is None else data, f"{event_type} data", allow_empty=True)
             self._pending.append((event_type, data, key, topic))
             return
         self.world.publish(event_type, data, key=key, topic=topic, source=self.name, causation=self._current)

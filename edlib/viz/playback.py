@@ -8,8 +8,9 @@ live view can scrub back and forth:
 - up or down: the latest ``state`` record (up until told otherwise);
 - backlog: events of the types it consumes published so far, minus its acks and its
   dead letters;
-- rows: rows inserted minus rows deleted by its ``write`` records (an ``INSERT OR
-  REPLACE`` of an existing id counts as an insert: the trace cannot tell).
+- rows: rows inserted minus rows deleted by its ``write`` records (``Database.put``
+  writes an UPDATE for an existing id and an INSERT for a new one, so this is exact;
+  hand-written ``INSERT OR REPLACE`` statements count as inserts).
 """
 from __future__ import annotations
 
