@@ -31,6 +31,7 @@ class Consumer:
     def __init__(self, world: "World", service: "Service", topic: str) -> None:
         self.world, self.service, self.topic = world, service, topic
         self.busy = False
+        self.retry_at = 0.0          # a failed event waits for its backoff until then
         self._wake_times: set[float] = set()
 
     def wake(self, at: float | None = None) -> None:
@@ -43,7 +44,7 @@ class Consumer:
     def _pump(self, t: float) -> None:
         self._wake_times.discard(t)
         world, svc = self.world, self.service
-        if self.busy:
+        if self.busy or world.now < self.retry_at:     # the wake-up at retry_at is scheduled already
             return
         if not svc.is_up():
             back = svc.up_again_at(world.now)
@@ -122,6 +123,7 @@ class Consumer:
             return
         world.bus.nack(d)
         delay = policy.delay_ms(d.attempt, world.random)
+        self.retry_at = world.now + delay
         trace.record(world.now, "retry", "bus", svc.name, d.event.type, d.event.id,
                      detail=f"attempt {d.attempt + 1} in {delay:g} ms")
         self.wake(world.now + delay)

@@ -251,3 +251,14 @@ def test_bounded_backlog_pushes_back_with_429():
     with pytest.raises(BacklogFull):
         for _ in range(5):
             world.publish("OrderPlaced", {"n": 0})
+
+
+def test_new_events_do_not_cut_a_retry_backoff_short():
+    world, svc = poison_world(RetryPolicy(max_attempts=4, base_ms=100, factor=2))
+    world.publish("Job", {"poison": True})
+    for i in range(40):                                  # arrivals every 20 ms wake the consumer up
+        world.scheduler.at(5 + 20 * i, lambda i=i: world.publish("Job", {"n": i}))
+    world.run()
+    poison = world.dead_letters[0]["event"].id
+    times = [r.time for r in world.trace.where("deliver") if r.ref == poison]
+    assert [round(b - a) for a, b in zip(times, times[1:])] == [101, 201, 401]
