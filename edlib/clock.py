@@ -21,6 +21,8 @@ class VirtualClock:
 
     def __init__(self, start_ms: float = 0.0) -> None:
         self._now = float(start_ms)
+        self.latest = self._now
+        """The latest time any activity has reached (the clock of the world as a whole)."""
 
     def now(self) -> float:
         """The current virtual time in ms."""
@@ -29,12 +31,16 @@ class VirtualClock:
     def set(self, t_ms: float) -> None:
         """Jump to ``t_ms`` (used by the scheduler when it runs the next activity)."""
         self._now = float(t_ms)
+        if self._now > self.latest:
+            self.latest = self._now
 
     def advance(self, ms: float) -> float:
         """Move forward by ``ms`` (>= 0) and return the new time."""
         if ms < 0:
             raise ValueError(f"time cannot go backwards (advance by {ms} ms)")
         self._now += ms
+        if self._now > self.latest:
+            self.latest = self._now
         return self._now
 
     def __repr__(self) -> str:

@@ -64,8 +64,8 @@ class Scheduler:
                     raise RuntimeError(f"stopped after {max_steps:,} steps: is something rescheduling itself forever?")
         finally:
             self.activity_start = outer
-        if until is not None and until > self.clock.now():
-            self.clock.set(until)
+        if outer is None:        # back at the top: the clock shows the latest time reached, never earlier
+            self.clock.set(max(self.clock.latest, until if until is not None else self.clock.latest))
         return steps
 
     def advanced(self) -> bool:

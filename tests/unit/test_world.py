@@ -159,3 +159,17 @@ def test_event_published_at_the_end_of_a_blocking_call_is_not_seen_earlier():
     assert [n for _, n in early] == [0, 0, 0, 0, 0]
     assert b.db.count("seen") == 1
     _deliveries_never_precede_publishes(world)
+
+
+def test_the_clock_never_goes_back_between_cells():
+    world = event_world()
+    orders = world.service("orders")
+    orders.latency_ms = 30
+    orders.endpoint("count")(lambda data, db: {"orders": db.count("orders")})
+    world.gateway.route("GET /orders", call="orders.count")
+    write = world.request("POST /orders", {"item": "a"})       # orders' handler will finish at 30 ms
+    read = world.request("GET /orders")                         # a blocking call: answered at 1 + 1 + 30
+    world.run()                                                 # runs the handler, scheduled earlier
+    assert world.now >= read.received_ms >= write.received_ms
+    again = world.request("GET /orders")
+    assert again.sent_ms >= read.received_ms and again.body == {"orders": 1}
