@@ -20,7 +20,9 @@ transaction, and a relay publishes them afterwards (notebook 08).
 """
 from __future__ import annotations
 
+import bisect
 import inspect
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +98,7 @@ class Service:
         self.publishes: set[str] = set()          # event types it has published
         self.calls: set[str] = set()              # services it has called synchronously
         self.outages: list[tuple[float, float]] = []
+        self._down_index: tuple[list[float], list[float]] | None = None
         self.ack_mode = "after"
         self.idempotent = False
         self.retry: RetryPolicy | None = None
@@ -164,12 +167,21 @@ class Service:
         if not (0 <= start_ms < end_ms):
             raise ValueError(f"an outage needs 0 <= start < end, got {start_ms} .. {end_ms}")
         self.outages.append((float(start_ms), float(end_ms)))
+        self._down_index = None
         self.world._outage_scheduled(self, float(start_ms), float(end_ms))
 
     def is_up(self, t_ms: float | None = None) -> bool:
         """Is the service available at ``t_ms`` (default: now)?"""
         t = self.world.now if t_ms is None else t_ms
-        return not any(a <= t < b for a, b in self.outages)
+        if not self.outages:
+            return True
+        if self._down_index is None:       # outages sorted by start, with the latest end so far
+            ordered = sorted(self.outages)
+            ends = list(itertools.accumulate((b for _, b in ordered), max))
+            self._down_index = ([a for a, _ in ordered], ends)
+        starts, ends = self._down_index
+        i = bisect.bisect_right(starts, t) - 1
+        return i < 0 or ends[i] <= t
 
     def up_again_at(self, t_ms: float) -> float:
         """The first time >= ``t_ms`` at which the service is up (inf if never)."""

@@ -173,3 +173,21 @@ def test_the_clock_never_goes_back_between_cells():
     assert world.now >= read.received_ms >= write.received_ms
     again = world.request("GET /orders")
     assert again.sent_ms >= read.received_ms and again.body == {"orders": 1}
+
+
+def test_is_up_agrees_with_every_outage_window_even_overlapping_ones():
+    import random
+
+    world = World()
+    svc = world.add_service("s")
+    rng = random.Random(1)
+    windows = []
+    for _ in range(50):
+        start = rng.uniform(0, 1000)
+        windows.append((start, start + rng.uniform(0.1, 100)))
+        svc.down(*windows[-1])
+    for _ in range(5000):
+        t = rng.uniform(-10, 1200)
+        assert svc.is_up(t) == (not any(a <= t < b for a, b in windows))
+        if not svc.is_up(t):
+            assert svc.is_up(svc.up_again_at(t))
