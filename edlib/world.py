@@ -233,7 +233,7 @@ class World:
         g.add_node("gateway", role="gateway")
         g.add_edge("client", "gateway", kind="request")
         uses_bus = any(r.publish for r in self.gateway.routes) or any(
-            s.handlers or s.publishes for s in self.services.values())
+            s.handlers or s.publishes or s.allowed_events for s in self.services.values())
         if uses_bus:
             g.add_node("bus", role="bus")
         for name in sorted(self.services):
@@ -243,7 +243,7 @@ class World:
             g.add_edge(name, f"{name}.db", kind="write")
             if svc.handlers:
                 g.add_edge("bus", name, kind="deliver")
-            if svc.publishes:
+            if svc.publishes or svc.allowed_events:
                 g.add_edge(name, "bus", kind="publish")
             for other in sorted(svc.calls):
                 g.add_edge(name, other, kind="call")
