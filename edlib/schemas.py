@@ -6,15 +6,34 @@ the minimum of 1``, and nothing about the validator's internals.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
+
+
+def _jsonschema() -> ModuleType:
+    """Import jsonschema without its optional IRI format checker.
+
+    When ``rfc3987_syntax`` is installed (Jupyter's dependencies bring it), importing
+    jsonschema imports it too, and it builds dozens of parsers: about 2 s of CPU in
+    every kernel. edlib never checks string formats, so it tells Python that package is
+    unavailable (``None`` in ``sys.modules``) before jsonschema is first imported.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import jsonschema
+
+    return jsonschema
 
 
 def validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
     """A validator for ``schema``; raises ValueError if the schema itself is wrong."""
+    jsonschema = _jsonschema()
     try:
         return _validator(_freeze(schema))
     except jsonschema.SchemaError as exc:
@@ -23,6 +42,7 @@ def validator(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
 
 @lru_cache(maxsize=256)
 def _validator(frozen: Any) -> jsonschema.protocols.Validator:
+    jsonschema = _jsonschema()
     schema = _thaw(frozen)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     cls.check_schema(schema)

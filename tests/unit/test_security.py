@@ -116,3 +116,87 @@ def test_errors_carry_no_traceback_paths_or_sql():
     error = response.body["error"]
     assert error == "orders.create failed (OperationalError)"
     assert "INSERT" not in error and "/" not in error and "Traceback" not in error
+
+
+# -- least privilege: the rules not tried above ---------------------------------------------
+def test_a_service_that_declares_nothing_may_publish_nothing():
+    world = World()
+    audit = world.add_service("audit", publishes=[])
+    with pytest.raises(PermissionError, match=r"it may publish only \[\]"):
+        audit.publish("AuditLogged", {"n": 1})
+    assert world.bus.log("AuditLogged") == []
+
+
+def test_the_outbox_obeys_the_same_rule_and_writes_no_row():
+    world = World()
+    orders = world.add_service("orders", publishes=["OrderPlaced"])
+
+    @orders.endpoint("create")
+    def create(data, db, outbox):
+        db.put("orders", "o1", data)
+        outbox("PaymentTaken", {"free": True})
+
+    world.gateway.route("POST /orders", call="orders.create")
+    response = world.request("POST /orders", {"item": "book"})
+    world.run()
+    assert response.status == 500 and response.body == {"error": "orders.create failed (PermissionError)"}
+    assert orders.db.rows() == 0                      # the refused event rolled the whole transaction back
+    assert world.bus.log("PaymentTaken") == []
+
+
+def test_may_publish_names_the_rule_broken():
+    world = World()
+    world.add_service("payments", publishes=["PaymentTaken"])
+    shipping = world.add_service("shipping", publishes=["Shipped"])
+    shipping.may_publish("Shipped")                   # allowed: returns quietly
+    with pytest.raises(PermissionError, match=r"may publish only \['Shipped'\]"):
+        shipping.may_publish("PaymentTaken")
+    undeclared = world.add_service("legacy")
+    with pytest.raises(PermissionError, match="only 'payments' publishes it"):
+        undeclared.may_publish("PaymentTaken")
+    undeclared.may_publish("SomethingNobodyOwns")    # undeclared services may publish unowned types
+
+
+def test_the_owner_opens_its_own_database_and_nobody_opens_a_missing_one():
+    world = World()
+    orders = world.add_service("orders")
+    assert world.databases.open("orders", by="orders") is orders.db
+    with pytest.raises(KeyError, match="no database belongs to 'billing'"):
+        world.databases.open("billing", by="orders")
+    with pytest.raises(PermissionError, match="ask 'orders' through its API or listen to its events"):
+        world.databases.open("orders", by="client")
+
+
+def test_a_handler_that_asks_for_db_gets_only_its_own():
+    world = World()
+    world.add_service("payments").db.put("cards", "c1", {"number": "4242424242424242"})
+    shipping = world.add_service("shipping")
+    seen = []
+
+    @shipping.handles("OrderPlaced")
+    def ship(event, db):
+        seen.append((db.owner, db.tables()))
+
+    world.publish("OrderPlaced", {"n": 1})
+    world.run()
+    assert seen == [("shipping", [])]
+
+
+# -- sensitive fields stay out of the log ------------------------------------------------------
+def test_masked_events_leave_no_card_or_email_in_the_log():
+    from edlib.sensitive import mask_card, redact, search_log
+
+    world = World()
+    payments = world.add_service("payments", publishes=["PaymentTaken"])
+    secrets = {"card": "4242424242424242", "email": "ada.mockley@example.com"}
+
+    @payments.handles("OrderPlaced")
+    def take(event, publish):
+        publish("PaymentTaken", redact({**event.data, "card_number": secrets["card"], "email": secrets["email"]},
+                                       drop=["email"], mask={"card_number": mask_card}))
+
+    world.publish("OrderPlaced", {"order_id": "order-1"})
+    world.run()
+    assert search_log(world.bus, secrets) == []
+    [taken] = world.bus.log("PaymentTaken")
+    assert taken.data == {"order_id": "order-1", "card_number": "**** 4242"}
