@@ -39,8 +39,8 @@ def _check_availability(value: float) -> str:
     return f"{value:.4f}: the chain is less available than its weakest tier."
 
 
-q2 = ValueExercise(
-    notebook=NOTEBOOK, name="q2", title="Availability of gateway -> orders -> shipping",
+q3 = ValueExercise(
+    notebook=NOTEBOOK, name="q3", title="Availability of gateway -> orders -> shipping",
     variable="availability", types=(int, float), expects="a number", check=_check_availability,
     hints=["A request succeeds only when the gateway, orders AND shipping are all up.",
            "For independent parts, the chance that all are up is the product of their availabilities.",
@@ -58,8 +58,8 @@ def _slow_latency() -> float:
     return world.send_many("POST /orders", order_bodies(1))[0].latency_ms
 
 
-q3 = PredictExercise(
-    notebook=NOTEBOOK, name="q3", variable="latency_answer", title="The client's latency with a slow shipping",
+q2 = PredictExercise(
+    notebook=NOTEBOOK, name="q2", variable="latency_answer", title="The client's latency with a slow shipping",
     choices={"a": 6.0, "b": 220.0, "c": 226.0, "d": 246.0},
     experiment=_slow_latency,
     why={"a": "The gateway waits for shipping's answer before it answers the client.",

@@ -15,8 +15,8 @@ def _failed_with_events() -> int:
     return sum(not r.ok for r in world.send_many("POST /orders", order_bodies(20), every_ms=100))
 
 
-q1 = PredictExercise(
-    notebook=NOTEBOOK, name="q1", variable="outage_answer", title="The same outage, with events",
+q2 = PredictExercise(
+    notebook=NOTEBOOK, name="q2", variable="outage_answer", title="The same outage, with events",
     choices={"a": 0, "b": 10, "c": 20},
     experiment=_failed_with_events,
     why={"b": "That is the synchronous answer. Does the gateway still wait for shipping?",
@@ -49,8 +49,8 @@ def _trial_ship(ship) -> str:
     return "one shipment per order, keyed by the order's id."
 
 
-q2 = FunctionExercise(
-    notebook=NOTEBOOK, name="q2", title="A handler that schedules each shipment",
+q1 = FunctionExercise(
+    notebook=NOTEBOOK, name="q1", title="A handler that schedules each shipment",
     variable="schedule", handler=True, trial=_trial_ship,
     hints=["The event's data is `event.data`: a dict with `order_id` and `item`.",
            "`db.put(table, id, doc)` stores one row; use the order's id as the row's id.",
