@@ -21,6 +21,8 @@ KERNEL_ENV = {
 }
 """Environment variables every notebook kernel runs with (tests and regeneration alike)."""
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 CELL_TIMEOUT_S = 120
 """Longest a single cell may run before it is stopped."""
 
@@ -53,6 +55,9 @@ def execute(path: Path) -> None:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [relative_paths(line) for line in output["traceback"]]
+            # A widget's view points at a model that only lives in a running kernel (with a random
+            # id): the saved notebook keeps the widget's still (PNG) and text instead.
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(nb, path)
 
 
