@@ -34,12 +34,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Delivery:
-    """One event handed to a consumer: where it sits in the log and which attempt this is."""
+    """One event handed to a consumer: where it sits in the log and which attempt this is.
+
+    ``offset`` is the event's position in its partition's log: an int in memory, the
+    stream entry id (a string such as ``"1712345678901-0"``) on Redis Streams.
+    """
 
     topic: str
     group: str
     partition: int
-    offset: int
+    offset: int | str
     event: Event
     attempt: int = 1
 
@@ -51,8 +55,8 @@ class BacklogFull(RuntimeError):
 class EventBus(Protocol):
     """What services need from a bus; both the in-memory and the Redis bus provide it."""
 
-    def publish(self, topic: str, event: Event) -> tuple[int, int]: ...
-    def subscribe(self, topic: str, group: str) -> None: ...
+    def publish(self, topic: str, event: Event) -> tuple[int, int | str]: ...
+    def subscribe(self, topic: str, group: str, start: str = "earliest") -> None: ...
     def deliver(self, topic: str, group: str, max_count: int = 1) -> list[Delivery]: ...
     def ack(self, delivery: Delivery) -> None: ...
     def nack(self, delivery: Delivery) -> None: ...

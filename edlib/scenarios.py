@@ -5,6 +5,7 @@ built in notebook 02" is one call away: :func:`sync_shop` and :func:`event_shop`
 """
 from __future__ import annotations
 
+from . import shop
 from .service import NotFound
 from .world import World
 
@@ -44,14 +45,8 @@ def event_shop(seed: int = 0, orders_ms: float = 5.0, shipping_ms: float = 20.0)
     orders = world.add_service("orders", latency_ms=orders_ms)
     shipping = world.add_service("shipping", latency_ms=shipping_ms)
 
-    @orders.handles("OrderPlaced")
-    def record_order(event, db):
-        db.put("orders", event.data["order_id"], event.data)
-
-    @shipping.handles("OrderPlaced")
-    def schedule_shipment(event, db):
-        db.put("shipments", event.data["order_id"], event.data)
-
+    shop.orders(orders)            # the same handler functions the processes run (edlib/shop.py)
+    shop.shipping(shipping)
     world.gateway.route("POST /orders", publish="OrderPlaced", id_prefix="order")
     return world
 
