@@ -53,6 +53,8 @@ def execute(path: Path) -> None:
     client.execute()
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)     # wall-clock times: they differ every run
+        if "outputs" in cell:
+            cell["outputs"] = coalesce_streams(cell["outputs"])
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [relative_paths(line) for line in output["traceback"]]
@@ -60,6 +62,23 @@ def execute(path: Path) -> None:
             # id): the saved notebook keeps the widget's still (PNG) and text instead.
             output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(nb, path)
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Join consecutive prints to one stream into one output.
+
+    How a kernel splits its stdout into messages depends on timing; joined, the stored
+    text is the same on every run.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            merged.append(output)
+    return merged
 
 
 def relative_paths(text: str) -> str:
