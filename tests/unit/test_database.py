@@ -1,6 +1,5 @@
 import pytest
 
-from edlib import World
 from edlib.database import Database, Databases
 
 
@@ -12,14 +11,6 @@ def test_only_the_owner_opens_a_database():
         dbs.open("orders", by="shipping")
     with pytest.raises(KeyError):
         dbs.open("nobody", by="nobody")
-
-
-def test_world_services_cannot_reach_each_others_data():
-    world = World()
-    world.add_service("orders")
-    world.add_service("shipping")
-    with pytest.raises(PermissionError):
-        world.databases.open("orders", by="shipping")
 
 
 def test_documents_round_trip():
