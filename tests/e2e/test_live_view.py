@@ -103,7 +103,11 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _records_seen(page) -> int:
-    text = page.locator(".edlib-live-log").inner_text()
+    from playwright.sync_api import expect
+
+    log = page.locator(".edlib-live-log").first
+    expect(log).to_contain_text(re.compile(r"\d+ of \d+ records"), timeout=SLOW_MS)  # filled after the picture
+    text = log.inner_text()
     match = re.search(r"(\d+) of (\d+) records", text)
     assert match, f"the event log does not say how many records it has shown: {text!r}"
     return int(match.group(1))
