@@ -17,6 +17,14 @@ the handler raises, the group stops at that event (it shows in its backlog and i
 Events stay in the log after they are acked: the log is the history, and each group
 only moves its own offset. Within a partition a group has at most one event in flight,
 so per-key order holds (and a poison event blocks its partition, as in Kafka).
+
+Threads: a topic with one partition and only pushed groups publishes without taking the
+lock (``list.append`` is atomic; the publish then checks that the topic's groups did not
+change meanwhile, and settles under the lock when they did). A group subscribed while
+other threads publish gets each event once, from its catch-up or from a push. Handlers
+run in the publishing threads, so with several publishers a pushed group sees events in
+no fixed order; if its handler fails meanwhile, a concurrent event can reach it twice
+(pushed, then pulled again): at-least-once, never lost.
 """
 from __future__ import annotations
 
@@ -70,6 +78,24 @@ class _Cursor:
     committed: int = 0          # every offset below this is acked (for a live pushed group: the log's end)
     in_flight: bool = False     # the event at `committed` is out with a consumer
     attempts: int = 0           # deliveries so far of the event at `committed`
+    rewind: int | None = None   # an earlier offset to go back to once the event in flight is settled
+
+    def go_back(self, offset: int) -> None:
+        """Make sure the events from ``offset`` on are delivered (again): a concurrent push failed there."""
+        if offset >= self.committed:
+            return
+        if self.in_flight:
+            self.rewind = offset if self.rewind is None else min(self.rewind, offset)
+        else:
+            self.committed, self.attempts = offset, 0
+
+    def settled(self) -> None:
+        """The event in flight was acked or given back: apply a pending rewind."""
+        self.in_flight = False
+        if self.rewind is not None:
+            if self.rewind < self.committed:
+                self.committed, self.attempts = self.rewind, 0
+            self.rewind = None
 
 
 @dataclass
@@ -77,7 +103,8 @@ class _Group:
     cursors: list[_Cursor]
     next_partition: int = 0
     handler: Callable[[Event], object] | None = None
-    paused: bool = False        # a pushed event failed: consumed by deliver/ack until caught up
+    paused: bool = False        # catching up, or a pushed event failed: consumed by deliver/ack until caught up
+    live_from: list[int] | None = None  # per partition: the first offset the bus owed a push (None: never pushed)
 
     @property
     def pushed(self) -> bool:
@@ -90,6 +117,27 @@ class _Topic:
     partitions: list[list[Event]]
     groups: dict[str, _Group] = field(default_factory=dict)
     round_robin: int = 0
+
+
+class _Route:
+    """The short way to publish to a topic with one partition and only pushed groups.
+
+    A route never changes; when the topic's groups change, the bus marks it dead and
+    builds a new one, so a publish that raced the change can tell and settle under the lock.
+    """
+
+    __slots__ = ("log", "handlers", "live")
+
+    def __init__(self, log: list[Event], handlers: tuple[tuple[str, Callable[[Event], object]], ...]) -> None:
+        self.log, self.handlers, self.live = log, handlers, True
+
+
+def _position(log: list[Event], event: Event, guess: int) -> int:
+    """Where ``event`` landed in ``log``: at ``guess`` unless another thread appended in between."""
+    for offset in range(min(guess, len(log) - 1), -1, -1):
+        if log[offset] is event:
+            return offset
+    raise RuntimeError("a published event is missing from its log")  # pragma: no cover - logs only grow
 
 
 @dataclass(frozen=True)
@@ -106,8 +154,8 @@ class PushFailure:
 class InMemoryBus:
     """A log-based bus in memory: topics, partitions by key, consumer groups with offsets.
 
-    Thread-safe: one lock guards the logs and offsets (pushed handlers run outside it, so
-    a handler may publish). ``partitions`` is the number of partitions each new topic
+    Thread-safe: one lock guards the offsets and the groups (pushed handlers run outside
+    it, so a handler may publish); see the module docstring for the publish short way. ``partitions`` is the number of partitions each new topic
     gets; ``max_backlog`` bounds what any group may have waiting (publish then raises
     :class:`BacklogFull`); ``trace`` records pushes.
     """
@@ -124,27 +172,24 @@ class InMemoryBus:
         self._topics: dict[str, _Topic] = {}
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Event], None]] = []
-        self._fast: dict[str, tuple[list[Event], tuple[tuple[str, Callable[[Event], object]], ...]]] = {}
+        self._routes: dict[str, _Route] = {}
 
     # -- the interface -------------------------------------------------------------
     def publish(self, topic: str, event: Event) -> tuple[int, int]:
         """Append ``event`` to ``topic``, push it to handler groups; return ``(partition, offset)``."""
-        fast = self._fast.get(topic)
-        if fast is not None and event.__class__ is Event:   # one partition, only pushed groups: the short way
-            log, handlers = fast
-            lock = self._lock
-            lock.acquire()
-            try:
-                log.append(event)
-                offset = len(log) - 1
-            finally:
-                lock.release()
-            for group, handler in handlers:
-                try:
-                    handler(event)
-                except Exception as exc:
-                    self._push_failed(topic, group, 0, offset, event, exc)
-            return 0, offset
+        route = self._routes.get(topic)
+        if route is not None and event.__class__ is Event:   # one partition, only pushed groups: the short way
+            log = route.log
+            log.append(event)
+            offset = len(log) - 1
+            if route.live and log[offset] is event:          # no other thread changed the topic meanwhile
+                for group, handler in route.handlers:
+                    try:
+                        handler(event)
+                    except Exception as exc:
+                        self._push_failed(topic, group, 0, offset, event, exc)
+                return 0, offset
+            return self._settle(topic, event, offset)
         return self._publish(topic, event)
 
     def _publish(self, topic: str, event: Event) -> tuple[int, int]:
@@ -165,7 +210,7 @@ class InMemoryBus:
                 p = zlib.crc32(event.key.encode("utf-8")) % len(t.partitions)
             log = t.partitions[p]
             log.append(event)
-            offset = len(log) - 1
+            offset = _position(log, event, len(log) - 1)
             pushed = [(name, g.handler) for name, g in t.groups.items() if g.pushed]
         trace = self.trace
         if trace is not None:
@@ -202,17 +247,55 @@ class InMemoryBus:
             t = self._topic(topic)
             if group in t.groups:
                 return
-            g = t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions])
-            if handler is not None:       # catch up on the history, then follow the log's end
-                g.handler = handler
-                for p, log in enumerate(t.partitions):
-                    for offset in range(g.cursors[p].committed, len(log)):
-                        try:
-                            handler(log[offset])
-                        except Exception as exc:
-                            self._push_failed(topic, group, p, offset, log[offset], exc)
-                            break
-            self._refresh(topic)
+            g = t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions],
+                                         handler=handler, paused=handler is not None)
+            self._refresh(topic)                  # before reading the logs: racing publishes settle
+            if handler is not None:               # catch up on the history, then follow the log's end
+                self._catch_up(topic, t, group, g)
+
+    def _settle(self, topic: str, event: Event, guess: int) -> tuple[int, int]:
+        """Finish a short-way publish that raced a change of the topic's groups, under the lock."""
+        with self._lock:
+            t = self._topics[topic]
+            offset = _position(t.partitions[0], event, guess)
+            pushed = []
+            for name, g in t.groups.items():
+                if g.live_from is None or offset < g.live_from[0]:
+                    continue                      # pulled, or its catch-up read this event
+                if g.pushed:
+                    pushed.append((name, g.handler))
+                else:                             # it stopped on a failure meanwhile: pull this one too
+                    g.cursors[0].go_back(offset)
+            listeners = list(self._listeners)
+        for name, handler in pushed:
+            try:
+                handler(event)  # type: ignore[misc]
+            except Exception as exc:
+                self._push_failed(topic, name, 0, offset, event, exc)
+        for listener in listeners:
+            listener(topic, event)
+        return 0, offset
+
+    def _catch_up(self, topic: str, t: _Topic, group: str, g: _Group) -> None:
+        """Push the history to a new group (holding the lock); it goes live once it reaches the end."""
+        for p, log in enumerate(t.partitions):
+            cur = g.cursors[p]
+            while cur.committed < len(log):       # read afresh: the handler may publish here
+                offset = cur.committed
+                try:
+                    g.handler(log[offset])  # type: ignore[misc]
+                except Exception as exc:
+                    self._push_failed(topic, group, p, offset, log[offset], exc)
+                    return                        # stays paused: deliver/ack takes it from here
+                cur.committed = offset + 1
+        self._go_live(topic, g)
+
+    def _go_live(self, topic: str, g: _Group) -> None:
+        """A pushed group has caught up: the bus pushes to it again."""
+        g.paused = False
+        if g.live_from is None:
+            g.live_from = [cur.committed for cur in g.cursors]
+        self._refresh(topic)
 
     def seek(self, topic: str, group: str, offset: int | list[int] = 0) -> None:
         """Move ``group`` back (or forward) to ``offset`` in every partition (or one offset each): replay."""
@@ -257,17 +340,16 @@ class InMemoryBus:
         with self._lock:
             cur = self._cursor_for(delivery)
             cur.committed += 1
-            cur.in_flight = False
             cur.attempts = 0
+            cur.settled()
             g, t = self._group(delivery.topic, delivery.group)
-            if g.paused and self._waiting(t, delivery.group) == 0:
-                g.paused = False                     # caught up: the bus pushes to it again
-                self._refresh(delivery.topic)
+            if g.paused and g.handler is not None and self._waiting(t, delivery.group) == 0:
+                self._go_live(delivery.topic, g)     # caught up: the bus pushes to it again
 
     def nack(self, delivery: Delivery) -> None:
         """Give ``delivery`` back: the same event will be delivered again (attempt + 1)."""
         with self._lock:
-            self._cursor_for(delivery).in_flight = False
+            self._cursor_for(delivery).settled()
 
     def backlog(self, topic: str, group: str) -> int:
         """Events in ``topic`` that ``group`` has not acked yet."""
@@ -348,14 +430,16 @@ class InMemoryBus:
                     cur.committed = offset if p == partition else log_ends[p]
                 g.paused = True
                 self._refresh(topic)
+            else:                                 # already stopped (a racing push failed too)
+                g.cursors[partition].go_back(offset)
             self.failures.append(PushFailure(topic, group, offset, event, f"{type(exc).__name__}: {exc}"))
 
     def _refresh(self, topic: str) -> None:
         """Let ``topic`` take the short way when it has one partition and only pushed groups."""
+        old = self._routes.pop(topic, None)
+        if old is not None:
+            old.live = False                      # publishes that read it settle under the lock
         t = self._topics[topic]
-        simple = (len(t.partitions) == 1 and self.max_backlog is None and self.trace is None
-                  and not self._listeners and all(g.pushed for g in t.groups.values()))
-        if simple:
-            self._fast[topic] = (t.partitions[0], tuple((n, g.handler) for n, g in t.groups.items()))  # type: ignore[misc]
-        else:
-            self._fast.pop(topic, None)
+        if (len(t.partitions) == 1 and self.max_backlog is None and self.trace is None
+                and not self._listeners and all(g.pushed for g in t.groups.values())):
+            self._routes[topic] = _Route(t.partitions[0], tuple((n, g.handler) for n, g in t.groups.items()))  # type: ignore[misc]
