@@ -1,8 +1,9 @@
 """``python -m edlib.bench notebooks``: the whole strict nbval run of the suite, timed.
 
 It runs ``python -m pytest notebooks/`` in a subprocess from the course folder, with the
-project's settings (``pyproject.toml``'s strict nbval options, ``notebooks/conftest.py``'s
-kernel environment), exactly as ``make nbval`` does, and times it with the wall clock.
+project's settings (``pyproject.toml``'s strict nbval options and its two worker processes,
+each notebook whole on one of them; ``notebooks/conftest.py``'s kernel environment),
+exactly as ``make nbval`` does, and times it with the wall clock.
 A JUnit report of the same run gives the time of every cell, so the line also names the
 slowest notebooks and cells (what to make faster). The goal: the whole suite in at most
 90 s on a 2-core machine.
@@ -43,7 +44,7 @@ def cell_times(junit_xml: Path, names: list[str]) -> list[tuple[str, str, float,
 def measure(args: list[str] | None = None, top: int = 5) -> dict:
     """Run strict nbval over ``notebooks/`` once; wall seconds, pass/fail, slowest notebooks and cells.
 
-    ``args``: extra pytest arguments (for example ``["-n", "2", "--dist", "loadfile"]``).
+    ``args``: extra pytest arguments (for example ``["-n", "0"]``: one process, for comparison).
     """
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     with tempfile.TemporaryDirectory(prefix="edlib-bench-") as scratch:
