@@ -123,16 +123,19 @@ class FrameRenderer:
         if kinds & {"fail", "dead_letter"} or not all(r.ok for r in self.playback.hops):
             handles.append(dot("failed", "X", FAIL))
         if handles:
-            legend = Legend(ax, handles, [h.get_label() for h in handles], loc="upper left", fontsize=SMALL_FONT,
-                            frameon=False, bbox_to_anchor=(0.0, 0.94), borderaxespad=0.3, labelspacing=0.25,
-                            handletextpad=0.3)
+            (_, client_y), (y0, y1) = self.scene.pos.get("client", (0.0, 0.0)), ax.get_ylim()
+            high = (client_y - y0) / (y1 - y0) > 0.6      # the client is up there: keep clear of it
+            legend = Legend(ax, handles, [h.get_label() for h in handles], loc="lower left" if high else "upper left",
+                            fontsize=SMALL_FONT, frameon=False, bbox_to_anchor=(0.0, 0.14 if high else 0.94),
+                            borderaxespad=0.3, labelspacing=0.25, handletextpad=0.3)
             ax.add_artist(legend)
 
     def _hops(self) -> None:
         hops, scene = self.playback.hops, self.scene
-        ends = [scene.endpoints(r.source, r.target) for r in hops]
-        self._p0 = np.array([a for a, _ in ends], float).reshape(-1, 2)
-        self._dp = np.array([b for _, b in ends], float).reshape(-1, 2) - self._p0
+        routes = [scene.route(r.source, r.target) for r in hops]
+        self._p0 = np.array([a for a, _, _ in routes], float).reshape(-1, 2)
+        self._dp = np.array([b for _, b, _ in routes], float).reshape(-1, 2) - self._p0
+        self._bend = np.array([c for _, _, c in routes], float).reshape(-1, 2)
         self._start = np.array(self.playback.hop_starts, float)
         styles = [marker_style(r.kind, r.label, r.ok, self.palette) for r in hops]
         self._paths = [_marker_path(shape) for shape in SHAPES]
@@ -185,7 +188,8 @@ class FrameRenderer:
         a, b = self.playback.in_flight(t)
         frac = ((t - self._start[a:b]) / self.playback.travel_ms)[:, None]
         markers = self._markers
-        markers.set_offsets(self._p0[a:b] + frac * self._dp[a:b] if b > a else _EMPTY)
+        markers.set_offsets(self._p0[a:b] + frac * self._dp[a:b] + 2 * frac * (1 - frac) * self._bend[a:b]
+                            if b > a else _EMPTY)
         markers.set_paths([self._paths[k] for k in self._shape[a:b]])
         markers.set_sizes(self._size[a:b])
         markers.set_facecolor(self._face[a:b])

@@ -2,7 +2,9 @@
 
 A :class:`Scene` lays the graph out (:func:`~edlib.viz.layout.layered_layout`), draws a
 labelled box per node and one line per connection (arrows clipped to the boxes), and
-knows where a marker travelling from one node to another starts and ends.
+knows the path a marker travelling from one node to another follows. A connection between
+two nodes of one column that would run through the nodes between them (``orders`` calling
+``payments`` past ``email``) bends out to the left instead, the further the more it skips.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import networkx as nx
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.textpath import TextPath
 
@@ -20,6 +23,9 @@ from .style import EDGES, FONT_SIZE, ROLES, SMALL_FONT, RoleStyle
 
 PAD_PT = (6.0, 4.0)
 """Space between a label and its box, in points (x, y)."""
+
+BEND = 0.44
+"""How far a bent path's control point lies left of its chord, as a fraction of the chord."""
 
 GAP_PT = 2.5
 """Space between a box and the end of an arrow or a marker's path, in points."""
@@ -79,6 +85,25 @@ class Scene:
             return (ax_, ay), (bx, by)
         return (ax_ + ta * dx, ay + ta * dy), (bx - tb * dx, by - tb * dy)
 
+    def route(self, a: str, b: str) -> tuple[Position, Position, Position]:
+        """The path from node ``a`` to node ``b``: its start, its end, and its bend.
+
+        The path is the quadratic curve ``start + f * (end - start) + 2 * f * (1 - f) * bend``
+        for ``f`` from 0 to 1: a straight line when ``bend`` is ``(0, 0)``, which it is unless
+        the two nodes share a column with other nodes between them.
+        """
+        (ax_, ay), (bx, by) = self.pos[a], self.pos[b]
+        between = ax_ == bx and any(x == ax_ and min(ay, by) < y < max(ay, by)
+                                    for n, (x, y) in self.pos.items() if n not in (a, b))
+        if not between:
+            start, end = self.endpoints(a, b)
+            return start, end, (0.0, 0.0)
+        (gx, gy), (hw, hh) = (GAP_PT * self.per_pt[0], GAP_PT * self.per_pt[1]), self.half[a]
+        down = 1.0 if by < ay else -1.0   # leave through the bottom (or top) of a's box, enter b's left side
+        start, end = (ax_ - hw / 2, ay - down * (hh + gy)), (bx - self.half[b][0] - gx, by)
+        chord_pt = abs(by - ay) / self.per_pt[1]
+        return start, end, (-BEND * chord_pt * self.per_pt[0], 0.0)
+
     # -- drawing -------------------------------------------------------------------
     def draw_node(self, node: str, style: RoleStyle, animated: bool = False,
                   zorder: float = 3.0) -> tuple[FancyBboxPatch, Text]:
@@ -104,8 +129,10 @@ class Scene:
             both = self.graph.has_edge(b, a)
             done.update({(a, b), (b, a)})
             style = EDGES.get(kind, EDGES["call"])
-            start, end = self.endpoints(a, b)
-            arrow = FancyArrowPatch(start, end, arrowstyle="<|-|>" if both else "-|>", mutation_scale=9,
+            start, end, bend = self.route(a, b)
+            control = ((start[0] + end[0]) / 2 + bend[0], (start[1] + end[1]) / 2 + bend[1])
+            path = Path([start, control, end], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+            arrow = FancyArrowPatch(path=path, arrowstyle="<|-|>" if both else "-|>", mutation_scale=9,
                                     color=style.color, linewidth=style.width, linestyle=style.linestyle,
                                     shrinkA=0, shrinkB=0, zorder=1)
             self.ax.add_patch(arrow)

@@ -125,6 +125,44 @@ def test_the_bus_moves_off_a_sync_call_that_would_cross_it():
         assert abs(y_at_bus - by) >= 0.3
 
 
+def fan_out_world() -> World:
+    """orders calls email and payments: three services in one column, two calls from the top one."""
+    world = World()
+    for name in ("email", "payments"):
+        world.add_service(name).endpoint("do")(lambda data, db: {})
+    orders = world.add_service("orders")
+
+    @orders.endpoint("place")
+    def place(data, db, service):
+        service.call("email", "do", {})
+        service.call("payments", "do", {})
+        return {}
+
+    world.gateway.route("POST /orders", call="orders.place")
+    world.request("POST /orders", {"item": "book"})
+    return world
+
+
+def test_a_call_past_other_services_bends_around_them_and_markers_follow_it():
+    world = fan_out_world()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    scene = Scene(topology_of(world), ax)
+    assert [n for n, _ in sorted(scene.pos.items(), key=lambda kv: -kv[1][1]) if n in world.services][:2] == [
+        "orders", "email"]
+    assert scene.route("orders", "email")[2] == (0.0, 0.0)          # next to each other: straight
+    start, end, bend = scene.route("orders", "payments")             # past email: bent to the left
+    assert bend[0] < 0 and bend[1] == 0.0
+    (ex, ey), (hw, hh) = scene.pos["email"], scene.half["email"]
+    middle = [(start[k] + end[k]) / 2 + bend[k] / 2 for k in (0, 1)]   # the curve at f = 1/2
+    assert middle[0] < ex - hw, "the bent path still runs through email's box"
+    renderer = FrameRenderer(Playback(world.trace.records, sorted(world.services), travel_ms=10), topology_of(world))
+    start, end, bend = renderer.scene.route("orders", "payments")
+    hop = next(i for i, r in enumerate(renderer.playback.hops) if (r.source, r.target) == ("orders", "payments"))
+    renderer._move_markers(renderer.playback.hop_starts[hop] + renderer.playback.travel_ms / 2)
+    middle = [(start[k] + end[k]) / 2 + bend[k] / 2 for k in (0, 1)]
+    assert any(math.isclose(x, middle[0]) and math.isclose(y, middle[1]) for x, y in renderer._markers.get_offsets())
+
+
 # -- the timeline -------------------------------------------------------------------
 def test_timeline_draws_one_row_per_record_in_the_window():
     world = outage_world()
