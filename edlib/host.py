@@ -69,7 +69,9 @@ class ServiceHost:
     ``consumer``: this instance's name (recorded in the trace); ``batch``: events asked
     for per delivery; ``retry``: when to give up on a failing event (no backoff here: it
     is delivered again at once); ``idempotent``: skip events already processed;
-    ``slow_ms``: make each event take at least this long (for experiments); ``trace``:
+    ``slow_ms``: make each event take at least this long, waiting after its work is
+    committed and before the ack (the window where a crash makes a duplicate; for
+    experiments); ``trace``:
     record what happens in the database's ``trace`` table. Instances of one service may
     share one database file: a file lock serialises their transactions.
     """
@@ -211,8 +213,6 @@ class ServiceHost:
         event = d.event
         self.record("deliver", "bus", self.name, event.type, event.id,
                     detail=self.consumer + (f", attempt {d.attempt}" if d.attempt > 1 else ""))
-        if self.slow_ms:
-            time.sleep(self.slow_ms / 1000)
         try:
             fresh = self.handle_event(event)
         except Exception as exc:
@@ -224,6 +224,8 @@ class ServiceHost:
                 self.record("retry", "bus", self.name, event.type, event.id, detail=f"attempt {d.attempt + 1}")
                 self._nack(d, reason)
             return
+        if self.slow_ms:                 # committed, not yet acked: a crash now means a redelivery
+            time.sleep(self.slow_ms / 1000)
         try:
             self.bus.ack(d)
         except ValueError as exc:   # no longer pending: another consumer took it over and acked it

@@ -72,7 +72,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     service.add_argument("name", help="the service, e.g. orders")
     service.add_argument("--consumer", help="this instance's name in the group (default NAME-PID)")
     service.add_argument("--batch", type=int, default=10, help="events asked for at once (default %(default)s)")
-    service.add_argument("--slow-ms", type=float, default=0.0, help="each event takes at least this long")
+    service.add_argument("--slow-ms", type=float, default=0.0, help="each event takes at least this long (waiting between commit and ack)")
     gateway = parts.add_parser("gateway", parents=[common], help="serve HTTP and host the orders_view read model")
     gateway.add_argument("--view-db", required=True, help="the read model's SQLite database file")
     gateway.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
