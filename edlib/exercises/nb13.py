@@ -114,8 +114,10 @@ q2 = _ServersExercise(
            "servers busy on average: fewer can never keep up.",
            "Try it: `simulate_sync([Station(\"shipping\", 20, servers=c)], 90, 4000, seed=13, warmup=400)` "
            "and `.percentiles([99])`, for a few values of c."],
-    explanation="Average utilisation is not enough: near saturation the tail (p99) explodes long before "
-                "the mean does.",
+    explanation=f"Capacity for the average load is not enough: {TARGET_RATE} orders/s at {TARGET_SERVICE_MS} ms "
+                f"keep {TARGET_RATE * TARGET_SERVICE_MS / 1000:g} servers busy, so with 2 each would be "
+                f"{TARGET_RATE * TARGET_SERVICE_MS / 1000 / 2:.0%} busy, where requests queue long and the p99 "
+                "with them. A p99 target needs enough servers to keep each well below saturation.",
     wrong=[WrongAnswer("shipping_servers = 2", "add capacity"),
            WrongAnswer("shipping_servers = 1", "grows without bound"),
            WrongAnswer("shipping_servers = 6", "already do"),
