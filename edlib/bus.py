@@ -133,7 +133,11 @@ class _Route:
 
 
 def _position(log: list[Event], event: Event, guess: int) -> int:
-    """Where ``event`` landed in ``log``: at ``guess`` unless another thread appended in between."""
+    """Where ``event`` landed in ``log``: at ``guess`` unless another thread appended in between.
+
+    Events are found by identity, so two threads publishing the very same Event object at
+    the same moment may both be told the later of its two offsets (the log holds both).
+    """
     for offset in range(min(guess, len(log) - 1), -1, -1):
         if log[offset] is event:
             return offset
@@ -155,9 +159,10 @@ class InMemoryBus:
     """A log-based bus in memory: topics, partitions by key, consumer groups with offsets.
 
     Thread-safe: one lock guards the offsets and the groups (pushed handlers run outside
-    it, so a handler may publish); see the module docstring for the publish short way. ``partitions`` is the number of partitions each new topic
-    gets; ``max_backlog`` bounds what any group may have waiting (publish then raises
-    :class:`BacklogFull`); ``trace`` records pushes.
+    it, so a handler may publish); the module docstring tells the publish short way.
+    ``partitions`` is the number of partitions each new topic gets; ``max_backlog`` bounds
+    what any group may have waiting (publish then raises :class:`BacklogFull`); ``trace``
+    records pushes.
     """
 
     def __init__(self, partitions: int = 1, max_backlog: int | None = None, trace: "Trace | None" = None) -> None:
