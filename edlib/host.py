@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import random
 import threading
 import time
 import weakref
@@ -67,8 +68,9 @@ class ServiceHost:
     """Runs one service's handlers against ``bus``, with its own SQLite database at ``db_path``.
 
     ``consumer``: this instance's name (recorded in the trace); ``batch``: events asked
-    for per delivery; ``retry``: when to give up on a failing event (no backoff here: it
-    is delivered again at once); ``idempotent``: skip events already processed;
+    for per delivery; ``retry``: how long to wait before a failed event comes again (on a
+    bus that can hold it back, as RedisBus can; the in-memory bus hands it out again at
+    once) and when to give up on it; ``idempotent``: skip events already processed;
     ``slow_ms``: make each event take at least this long, waiting after its work is
     committed and before the ack (the window where a crash makes a duplicate; for
     experiments); ``trace``:
@@ -102,7 +104,9 @@ class ServiceHost:
         self._lock_file = open(f"{db_path}.lock", "a") if db_path != ":memory:" and fcntl is not None else None
         self._mutex = threading.RLock()
         self._depth = 0
-        self._nack_takes_reason = "reason" in inspect.signature(bus.nack).parameters
+        nack_params = inspect.signature(bus.nack).parameters
+        self._nack_takes_reason, self._nack_takes_delay = "reason" in nack_params, "delay_ms" in nack_params
+        self._rng = random.Random(f"{name}/{self.consumer}")      # for the retry policy's jitter
         self._subscribed: set[str] = set()
         self._current: Event | None = None
         self._pending: list[tuple[str, Any, str | None, str | None]] | None = None
@@ -311,8 +315,10 @@ class ServiceHost:
             self._writes[verb] += rows
 
     def _nack(self, d: Delivery, reason: str) -> None:
-        if self._nack_takes_reason:
-            self.bus.nack(d, reason=reason)  # type: ignore[call-arg]   (RedisBus keeps the reason)
+        if self._nack_takes_delay:     # RedisBus: keeps the reason, holds the event back for the backoff
+            self.bus.nack(d, reason=reason, delay_ms=self.retry.delay_ms(d.attempt, self._rng))  # type: ignore[call-arg]
+        elif self._nack_takes_reason:
+            self.bus.nack(d, reason=reason)  # type: ignore[call-arg]
         else:
             self.bus.nack(d)
 

@@ -29,6 +29,7 @@ What a real broker adds to the in-memory bus:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -136,7 +137,7 @@ class RedisBus:
                              "use redis://HOST:PORT/DB, for example redis://127.0.0.1:6379/0") from None
         self._lock = threading.Lock()
         self._buffer: dict[tuple[str, str], deque[Delivery]] = {}
-        self._nacked: dict[tuple[str, str], dict[tuple[int, str], int]] = {}
+        self._nacked: dict[tuple[str, str], dict[tuple[int, str], tuple[int, float]]] = {}  # -> (attempt, due)
         self._next_claim: dict[tuple[str, str], float] = {}
         self._round_robin = 0
         if check:
@@ -227,18 +228,21 @@ class RedisBus:
         if missing:
             raise ValueError(f"{len(missing)} deliveries were not pending (acked twice?): {missing[:3]}")
 
-    def nack(self, delivery: Delivery, reason: str | None = None) -> None:
-        """Give ``delivery`` back: the next :meth:`deliver` hands it out again (attempt + 1).
+    def nack(self, delivery: Delivery, reason: str | None = None, delay_ms: float = 0.0) -> None:
+        """Give ``delivery`` back: :meth:`deliver` hands it out again (attempt + 1) once
+        ``delay_ms`` have passed (a retry's backoff; meanwhile other entries go first).
 
         After ``max_deliveries`` attempts it goes to the dead-letter stream instead, with
         ``reason`` (why the last attempt failed).
         """
+        if isinstance(delay_ms, bool) or not isinstance(delay_ms, (int, float)) or not 0 <= delay_ms < math.inf:
+            raise ValueError(f"delay_ms must be a finite number >= 0, got {delay_ms!r}")
         if delivery.attempt >= self.max_deliveries:
             self.dead_letter(delivery, reason or f"given back after {delivery.attempt} deliveries")
             return
         with self._lock:
             nacked = self._nacked.setdefault((delivery.topic, delivery.group), {})
-            nacked[(delivery.partition, str(delivery.offset))] = delivery.attempt
+            nacked[(delivery.partition, str(delivery.offset))] = (delivery.attempt, time.monotonic() + delay_ms / 1000)
 
     def backlog(self, topic: str, group: str) -> int:
         """Entries of ``topic`` that ``group`` has not acked yet: pending plus not yet read."""
@@ -388,12 +392,13 @@ class RedisBus:
         return out
 
     def _take_nacked(self, topic: str, group: str, count: int, block: bool) -> list[Delivery]:
-        """Entries this process gave back: claimed again at once (XCLAIM), attempt + 1."""
+        """Entries this process gave back whose backoff is over: claimed again (XCLAIM), attempt + 1."""
         with self._lock:
             nacked = self._nacked.get((topic, group))
             if not nacked:
                 return []
-            chosen = list(nacked.items())[:count]
+            now = time.monotonic()
+            chosen = [(k, attempt) for k, (attempt, due) in nacked.items() if due <= now][:count]
             for k, _ in chosen:
                 del nacked[k]
         out = []

@@ -7,8 +7,10 @@ import time
 import pytest
 
 from edlib.events import EventFactory
+from edlib.host import ServiceHost
 from edlib.redis_bus import BrokerUnavailable, RedisBus
 from edlib.redis_server import free_port
+from edlib.retry import RetryPolicy
 
 pytestmark = pytest.mark.redis
 TOPIC = "OrderPlaced"
@@ -62,6 +64,44 @@ def test_after_the_delivery_limit_an_event_is_a_dead_letter_with_reason_and_coun
     assert (dead.topic, dead.group, dead.deliveries) == (TOPIC, "orders", 3)
     assert dead.reason == "ValueError: the warehouse is on fire"
     assert dead.event is not None and dead.event.data["order_id"] == "order-1"
+
+
+def test_a_nacked_event_waits_out_its_backoff_while_others_go_first(redis_bus, events):
+    bus = redis_bus(consumer="orders-1")
+    bus.subscribe(TOPIC, "orders")
+    publish_orders(bus, events, 2)
+    [first] = bus.deliver(TOPIC, "orders")
+    bus.nack(first, reason="TimeoutError: payments is slow", delay_ms=300)
+    [second] = bus.deliver(TOPIC, "orders")                 # the backoff is not over: the next one goes first
+    assert second.offset != first.offset and second.attempt == 1
+    bus.ack(second)
+    assert bus.deliver(TOPIC, "orders") == []
+    time.sleep(0.35)
+    [again] = bus.deliver(TOPIC, "orders")
+    assert (again.offset, again.attempt) == (first.offset, 2)
+    with pytest.raises(ValueError, match="delay_ms"):
+        bus.nack(again, delay_ms=-1)
+
+
+def test_a_service_host_waits_its_retry_policys_backoff_between_deliveries(redis_bus, events):
+    bus = redis_bus(consumer="orders-1")
+    host = ServiceHost("orders", bus, retry=RetryPolicy(max_attempts=3, base_ms=200, factor=1))
+    seen: list[float] = []
+
+    @host.handles("OrderPlaced")
+    def record(event, db):
+        seen.append(time.monotonic())
+        if len(seen) < 3:
+            raise TimeoutError("payments is slow")
+        db.put("orders", event.data["order_id"], {"ok": True})
+
+    publish_orders(bus, events, 1)
+    deadline = time.monotonic() + 10
+    while len(seen) < 3 and time.monotonic() < deadline:
+        host.poll()
+        time.sleep(0.01)
+    assert len(seen) == 3 and host.db.count("orders") == 1
+    assert all(b - a >= 0.19 for a, b in zip(seen, seen[1:])), "delivered again before the backoff was over"
 
 
 def test_an_entry_whose_consumers_keep_dying_becomes_a_dead_letter(redis_bus, events):
