@@ -90,7 +90,7 @@ def validate_payload(data: Any, what: str = "data", *, allow_empty: bool = False
     invalid text, too deep nesting or more than ``max_bytes`` of JSON.
     """
     if data is None:
-        raise TypeError(f"{what} is None: send a dict such as {{'name': 'Alice'}}")
+        raise TypeError(f"{what} is None: send a dict (a JSON object) with at least one field")
     if not isinstance(data, Mapping):
         raise TypeError(f"{what} must be a dict, got {type(data).__name__}")
     if not data and not allow_empty:
