@@ -49,13 +49,24 @@ def _validator(frozen: Any) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+SHOWN_CHARS = 40
+"""How much of an offending value an error message repeats (the rest is counted, not echoed)."""
+
+
 def check(data: Any, schema: Mapping[str, Any], what: str = "data") -> None:
-    """Raise ValueError naming the first problem (by field path) if ``data`` breaks ``schema``."""
+    """Raise ValueError naming the first problem (by field path) if ``data`` breaks ``schema``.
+
+    A long offending value is cut to :data:`SHOWN_CHARS` characters in the message, so an
+    answer never echoes a whole payload back to whoever sent it.
+    """
     errors = sorted(validator(schema).iter_errors(data), key=lambda e: (list(e.absolute_path), e.message))
     if errors:
         first = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
-        raise ValueError(f"{what}{where}: {first.message}")
+        message, shown = first.message, repr(first.instance)
+        if len(shown) > SHOWN_CHARS and message.startswith(shown):
+            message = f"{shown[:SHOWN_CHARS]}... ({len(shown):,} characters){message[len(shown):]}"
+        raise ValueError(f"{what}{where}: {message}")
 
 
 def _freeze(value: Any) -> Any:

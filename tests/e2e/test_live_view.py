@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -102,15 +101,17 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def _records_seen(page) -> int:
-    from playwright.sync_api import expect
+SEEN_JS = """() => {
+    const el = document.querySelector('.edlib-live-log');
+    const m = el && el.innerText.match(/(\\d+) of \\d+ records/);
+    return m ? m[1] : null;
+}"""
+"""The number of records the first live view's event log says it has shown (read in one go:
+the widget re-renders the log, so a locator found a moment earlier may be gone)."""
 
-    log = page.locator(".edlib-live-log").first
-    expect(log).to_contain_text(re.compile(r"\d+ of \d+ records"), timeout=SLOW_MS)  # filled after the picture
-    text = log.inner_text()
-    match = re.search(r"(\d+) of (\d+) records", text)
-    assert match, f"the event log does not say how many records it has shown: {text!r}"
-    return int(match.group(1))
+
+def _records_seen(page) -> int:
+    return int(page.wait_for_function(SEEN_JS, timeout=SLOW_MS).json_value())   # filled after the picture
 
 
 def _run_all_cells(page) -> None:
@@ -144,9 +145,8 @@ def test_live_view_plays_in_jupyterlab(lab: tuple[str, Path]) -> None:
 
             view.get_by_role("button", name="Play").click()
             expect(clock).not_to_have_text(start_text, timeout=SLOW_MS)
-            page.wait_for_function(
-                "([el, n]) => { const m = el.innerText.match(/(\\d+) of/); return m && +m[1] > n; }",
-                arg=[view.locator(".edlib-live-log").element_handle(), start_seen], timeout=SLOW_MS)
+            page.wait_for_function(f"() => {{ const n = ({SEEN_JS})(); return n !== null && +n > {start_seen}; }}",
+                                   timeout=SLOW_MS)
             time.sleep(0.5)
             view.get_by_role("button", name="Pause").click()
             expect(view.get_by_role("button", name="Play")).to_be_visible(timeout=SLOW_MS)

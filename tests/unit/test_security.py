@@ -93,6 +93,18 @@ def test_handler_schema_sends_malformed_events_straight_to_dead_letters():
     assert shipping.db.count("shipments") == 1
 
 
+def test_a_long_offending_value_is_cut_not_echoed_back():
+    world = World()
+    world.add_service("orders").handles("OrderPlaced")(lambda event: None)
+    world.gateway.route("POST /orders", publish="OrderPlaced", schema=ORDER)
+    answer = world.request("POST /orders", {"item": "book", "qty": "9" * 5000})
+    error = answer.body["error"]
+    assert answer.status == 400 and error.startswith("request body.qty: '999")
+    assert "(5,002 characters) is not of type 'integer'" in error and len(error) < 120
+    short = world.request("POST /orders", {"item": "book", "qty": "two"}).body["error"]
+    assert short == "request body.qty: 'two' is not of type 'integer'"      # short values are shown whole
+
+
 def test_a_broken_schema_fails_where_it_is_written():
     world = World()
     svc = world.add_service("s")
