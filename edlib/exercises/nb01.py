@@ -50,21 +50,27 @@ q2 = FunctionExercise(
     cases=[Case(({"a": {"name": "Ann"}}, "a"), {"name": "Ann"}, label="an item that exists"),
            Case(({"a": {}}, "a"), {}, label="an item that exists but is empty ({})"),
            Case(({"a": {"name": "Ann"}}, "zzz"), {"error": "not found"}, label="an id that is not stored"),
-           Case(({}, "a"), {"error": "not found"}, label="an empty store")],
-    hints=["`store.get(item_id)` returns None when the id is missing, and the item otherwise.",
-           "Compare with `is None`, not with `not item`: `{}` is falsy but it is an item.",
-           "`item = store.get(item_id)` then `if item is None: return {\"error\": \"not found\"}`."],
+           Case(({}, "a"), {"error": "not found"}, label="an empty store"),
+           Case(({"a": None}, "a"), None, label="an item stored as None")],
+    hints=["Ask whether the id is stored, not whether its item looks empty: `item_id in store`.",
+           "`not item` is True for `{}` and `None` too, and `store.get(item_id) is None` for an item "
+           "stored as `None`: both mistake a stored item for a missing one.",
+           "`if item_id not in store: return {\"error\": \"not found\"}`, then `return store[item_id]`."],
     solution='def get_item(store, item_id):\n'
-             '    item = store.get(item_id)\n'
-             '    if item is None:\n'
+             '    if item_id not in store:\n'
              '        return {"error": "not found"}\n'
-             '    return item',
-    explanation="Only a missing id is 'not found'; an empty item is still an item.",
+             '    return store[item_id]',
+    explanation="Only a missing id is 'not found'; an empty item, even None, is still an item.",
     wrong=[WrongAnswer('def get_item(store, item_id):\n'
                        '    item = store.get(item_id)\n'
                        '    if not item:\n'
                        '        return {"error": "not found"}\n'
                        '    return item', "exists but is empty"),
            WrongAnswer('def get_item(store, item_id):\n'
-                       '    return store[item_id]', "KeyError", Outcome.RAISED)],
+                       '    return store[item_id]', "KeyError", Outcome.RAISED),
+           WrongAnswer('def get_item(store, item_id):\n'
+                       '    item = store.get(item_id)\n'
+                       '    if item is None:\n'
+                       '        return {"error": "not found"}\n'
+                       '    return item', "stored as None")],
 )

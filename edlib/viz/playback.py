@@ -149,7 +149,8 @@ class Playback:
             return [0.0]
         half = self.travel_ms / 2
         first = (self.hop_starts[0] if self.hops else self.start) + half
-        ups = [time for s in self.services for time, up in self._state[s] if up]
+        ups = [time for s in self.services                # recoveries: up again after being down
+               for (time, up), (_, before) in zip(self._state[s], [(0.0, True)] + self._state[s]) if up and not before]
         picks = [first, self.end] + [time - half for time in ups]
         publishes = [r.time for r in self.records if r.kind == "publish"] or [self.start]
         peak = max(publishes, key=lambda t: (sum(s.backlog for s in self.services_at(t)), -t))
@@ -159,7 +160,7 @@ class Playback:
         picks += [time + half for s in self.services for time, up in self._state[s] if not up]
         chosen: list[float] = []
         for p in picks:
-            p = min(p, self.end)
+            p = min(max(p, self.start), self.end)
             if len(chosen) < n and all(abs(p - c) > half for c in chosen):
                 chosen.append(p)
         while len(chosen) < n:

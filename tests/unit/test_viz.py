@@ -232,6 +232,15 @@ def test_key_times_include_the_outage_and_the_end():
     assert down, f"no still shows shipping down: {times}"
 
 
+def test_a_service_that_starts_up_is_not_a_recovery_and_no_still_precedes_the_start():
+    world = outage_world()
+    started = [TraceRecord(0.0, "state", s, s, "up") for s in sorted(world.services)]    # processes starting
+    playback = Playback(started + world.trace.records, sorted(world.services), travel_ms=100)
+    times = playback.key_times(4)
+    assert all(playback.start <= t <= playback.end for t in times), times
+    assert times == Playback(world.trace.records, sorted(world.services), travel_ms=100).key_times(4)
+
+
 # -- frames --------------------------------------------------------------------------
 def renderer_for(world, blit=True, travel_ms=100.0):
     graph = complete_with(topology_of(world), world.trace.records, strict=False)
