@@ -217,22 +217,28 @@ class InMemoryBus:
             log.append(event)
             offset = _position(log, event, len(log) - 1)
             pushed = [(name, g.handler) for name, g in t.groups.items() if g.pushed]
+        if self.trace is not None:
+            self.trace.record(event.time, "publish", event.source or "client", "bus", event.type, event.id)
+        self._push_all(topic, p, offset, event, pushed, self._listeners)  # type: ignore[arg-type]
+        return p, offset
+
+    def _push_all(self, topic: str, partition: int, offset: int, event: Event,
+                  pushed: list[tuple[str, Callable[[Event], object]]],
+                  listeners: list[Callable[[str, Event], None]]) -> None:
+        """Call each pushed group's handler (a failure stops that group), then the publish listeners."""
         trace = self.trace
-        if trace is not None:
-            trace.record(event.time, "publish", event.source or "client", "bus", event.type, event.id)
         for name, handler in pushed:
             if trace is not None:
                 trace.record(event.time, "deliver", "bus", name, event.type, event.id)
             try:
-                handler(event)  # type: ignore[misc]
+                handler(event)
             except Exception as exc:
-                self._push_failed(topic, name, p, offset, event, exc)
+                self._push_failed(topic, name, partition, offset, event, exc)
             else:
                 if trace is not None:
                     trace.record(event.time, "ack", name, "bus", event.type, event.id)
-        for listener in self._listeners:
+        for listener in listeners:
             listener(topic, event)
-        return p, offset
 
     def subscribe(self, topic: str, group: str, start: str = "earliest",
                   handler: Callable[[Event], object] | None = None) -> None:
@@ -263,22 +269,16 @@ class InMemoryBus:
         with self._lock:
             t = self._topics[topic]
             offset = _position(t.partitions[0], event, guess)
-            pushed = []
+            pushed: list[tuple[str, Callable[[Event], object]]] = []
             for name, g in t.groups.items():
                 if g.live_from is None or offset < g.live_from[0]:
                     continue                      # pulled, or its catch-up read this event
                 if g.pushed:
-                    pushed.append((name, g.handler))
+                    pushed.append((name, g.handler))  # type: ignore[arg-type]
                 else:                             # it stopped on a failure meanwhile: pull this one too
                     g.cursors[0].go_back(offset)
             listeners = list(self._listeners)
-        for name, handler in pushed:
-            try:
-                handler(event)  # type: ignore[misc]
-            except Exception as exc:
-                self._push_failed(topic, name, 0, offset, event, exc)
-        for listener in listeners:
-            listener(topic, event)
+        self._push_all(topic, 0, offset, event, pushed, listeners)
         return 0, offset
 
     def _catch_up(self, topic: str, t: _Topic, group: str, g: _Group) -> None:
@@ -348,7 +348,7 @@ class InMemoryBus:
             cur.attempts = 0
             cur.settled()
             g, t = self._group(delivery.topic, delivery.group)
-            if g.paused and g.handler is not None and self._waiting(t, delivery.group) == 0:
+            if g.paused and self._waiting(t, delivery.group) == 0:
                 self._go_live(delivery.topic, g)     # caught up: the bus pushes to it again
 
     def nack(self, delivery: Delivery) -> None:

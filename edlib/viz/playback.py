@@ -143,14 +143,24 @@ class Playback:
         k = bisect.bisect_right(self.times, t)
         return self.records[max(0, k - last):k], k
 
+    def _recoveries(self) -> list[float]:
+        """Times a service came up again after being down (a process starting is not a recovery)."""
+        times = []
+        for s in self.services:
+            was_up = True
+            for time, up in self._state[s]:
+                if up and not was_up:
+                    times.append(time)
+                was_up = up
+        return times
+
     def key_times(self, n: int = 4) -> list[float]:
         """``n`` moments worth a still: the first flow, the end, just before each recovery, the biggest backlog."""
         if not self.records:
             return [0.0]
         half = self.travel_ms / 2
         first = (self.hop_starts[0] if self.hops else self.start) + half
-        ups = [time for s in self.services                # recoveries: up again after being down
-               for (time, up), (_, before) in zip(self._state[s], [(0.0, True)] + self._state[s]) if up and not before]
+        ups = self._recoveries()
         picks = [first, self.end] + [time - half for time in ups]
         publishes = [r.time for r in self.records if r.kind == "publish"] or [self.start]
         peak = max(publishes, key=lambda t: (sum(s.backlog for s in self.services_at(t)), -t))
