@@ -27,7 +27,7 @@ nbval: $(STAMP)  ## strict nbval over every notebook
 	$(PY) -m pytest notebooks/
 
 notebooks: $(STAMP)  ## re-execute every notebook in place with the test settings
-	$(PY) -m edlib.execute notebooks/*.ipynb
+	$(PY) -m edlib.course.execute notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) build *.egg-info

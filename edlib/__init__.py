@@ -6,16 +6,16 @@ Build a small system on a virtual clock, send requests, watch events flow::
     world = World(seed=1)
     orders = world.add_service("orders", latency_ms=5)
 """
-from .bus import Delivery, EventBus, InMemoryBus
-from .clock import VirtualClock, WallClock
-from .database import Database
-from .events import Event, EventFactory
-from .gateway import Gateway, Response
-from .ids import RandomUuids, SeededUuids, SequentialIds
-from .payloads import MAX_PAYLOAD_BYTES, validate_payload
-from .service import NotFound, Service, ServiceUnavailable
-from .trace import Trace, TraceRecord
-from .world import World
+from edlib.messaging.memory import Delivery, EventBus, InMemoryBus
+from edlib.core.clock import VirtualClock, WallClock
+from edlib.core.database import Database
+from edlib.core.events import Event, EventFactory
+from edlib.simulation.gateway import Gateway, Response
+from edlib.core.ids import RandomUuids, SeededUuids, SequentialIds
+from edlib.core.payloads import MAX_PAYLOAD_BYTES, validate_payload
+from edlib.simulation.service import NotFound, Service, ServiceUnavailable
+from edlib.core.trace import Trace, TraceRecord
+from edlib.simulation.world import World
 
 __version__ = "0.1.0"
 

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from edlib.execute import prepare_environment
+from edlib.course.execute import prepare_environment
 
 prepare_environment()
 
@@ -21,7 +21,7 @@ _MISSING = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from edlib.redis_server import MISSING, find_redis_server
+    from edlib.messaging.redis_server import MISSING, find_redis_server
 
     if find_redis_server() is not None:
         return

@@ -6,7 +6,7 @@ import json
 import pkgutil
 import sys
 
-from . import BENCHMARKS
+from edlib.bench import BENCHMARKS
 
 
 def _load_all() -> None:

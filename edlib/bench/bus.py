@@ -1,7 +1,7 @@
 """``python -m edlib.bench bus``: one publish delivered to one subscriber, against peers.
 
 Every contender delivers the same prebuilt event to the same handler body: a direct
-function call, edlib's :class:`~edlib.bus.InMemoryBus` (the class the notebooks use,
+function call, edlib's :class:`~edlib.messaging.memory.InMemoryBus` (the class the notebooks use,
 with a pushed consumer group; once without and once with a trace), ``blinker`` and
 ``pyee``. They are measured in one run, in rotating order, after a warm-up; each figure
 is the median over rounds of the mean time per delivery, in microseconds.
@@ -12,10 +12,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from ..bus import InMemoryBus
-from ..events import EventFactory
-from ..trace import Trace
-from . import benchmark
+from edlib.messaging.memory import InMemoryBus
+from edlib.core.events import EventFactory
+from edlib.core.trace import Trace
+from edlib.bench import benchmark
 
 ROUNDS = 31
 CALLS = 20_000

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from . import benchmark
+from edlib.bench import benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 """The course folder (the one holding ``notebooks/`` and ``pyproject.toml``)."""

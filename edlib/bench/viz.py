@@ -15,7 +15,7 @@ import statistics
 import time
 from typing import Any
 
-from . import benchmark
+from edlib.bench import benchmark
 
 IN_FLIGHT = 20
 FRAMES = 120
@@ -26,7 +26,7 @@ SLOW_EVERY = 4
 
 def standard_world(orders: int = 200, every_ms: float = 10.0):
     """Notebook 03's shop (client, gateway, bus, orders, shipping) plus billing, after ``orders`` requests."""
-    from edlib.scenarios import event_shop, order_bodies
+    from edlib.course.scenarios import event_shop, order_bodies
 
     world = event_shop(seed=1)
     billing = world.add_service("billing", latency_ms=8.0)

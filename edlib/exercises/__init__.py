@@ -4,7 +4,7 @@ A notebook's first code cell checks the setup, then imports its exercises::
 
     from edlib.exercises import setup          # (guarded, see setup_check.FIRST_CELL)
     setup(notebook="02", requires="0.1")
-    from edlib.exercises.nb02 import q1, q2
+    from edlib.exercises.checks.nb02 import q1, q2
 
 An exercise cell (tagged ``exercise``) holds the placeholder ``____``; the next cell
 calls ``q1.check()``. Outcomes: NOT ATTEMPTED, INCORRECT (why), YOUR CODE RAISED (what,
@@ -16,19 +16,19 @@ function or handler, tried on fresh systems), :class:`PredictExercise` (predict 
 happens; the answer is computed by an experiment), :class:`SystemExercise` (change a
 world and observe).
 """
-from .errors import Incorrect, NotAttempted, SetupProblem
-from .exercise import DEFAULT_TIME_LIMIT, Exercise, WrongAnswer
-from .function import Case, FunctionExercise
-from .outcome import Outcome
-from .placeholder import ____
-from .predict import PredictExercise
-from .progress import ENV_VAR as PROGRESS_ENV_VAR
-from .progress import progress
-from .result import Result
-from .setup_check import SetupError, setup
-from .system import SystemExercise, handler_failures
-from .timelimit import TookTooLong
-from .value import ValueExercise, require_type
+from edlib.exercises.errors import Incorrect, NotAttempted, SetupProblem
+from edlib.exercises.exercise import DEFAULT_TIME_LIMIT, Exercise, WrongAnswer
+from edlib.exercises.function import Case, FunctionExercise
+from edlib.exercises.outcome import Outcome
+from edlib.exercises.placeholder import ____
+from edlib.exercises.predict import PredictExercise
+from edlib.exercises.progress import ENV_VAR as PROGRESS_ENV_VAR
+from edlib.exercises.progress import progress
+from edlib.exercises.result import Result
+from edlib.exercises.setup_check import SetupError, setup
+from edlib.exercises.system import SystemExercise, handler_failures
+from edlib.exercises.timelimit import TookTooLong
+from edlib.exercises.value import ValueExercise, require_type
 
 __all__ = [
     "Case", "DEFAULT_TIME_LIMIT", "Exercise", "FunctionExercise", "Incorrect", "NotAttempted", "Outcome",

@@ -14,17 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import progress, registry
-from .blame import add_author_file, learner_location
-from .display import show
-from .errors import Incorrect, LearnerError, NotAttempted, SetupProblem
-from .guard import Guard, exception_text
-from .namespace import MISSING, lookup, notebook_namespace
-from .outcome import Outcome
-from .placeholder import PLACEHOLDER_NAME, contains_placeholder
-from .result import HintView, Result, SolutionView
-from .setup_check import setup_problem
-from .timelimit import TookTooLong, time_limit
+from edlib.exercises import progress, registry
+from edlib.exercises.blame import add_author_file, learner_location
+from edlib.exercises.display import show
+from edlib.exercises.errors import Incorrect, LearnerError, NotAttempted, SetupProblem
+from edlib.exercises.guard import Guard, exception_text
+from edlib.exercises.namespace import MISSING, lookup, notebook_namespace
+from edlib.exercises.outcome import Outcome
+from edlib.exercises.placeholder import PLACEHOLDER_NAME, contains_placeholder
+from edlib.exercises.result import HintView, Result, SolutionView
+from edlib.exercises.setup_check import setup_problem
+from edlib.exercises.timelimit import TookTooLong, time_limit
 
 DEFAULT_TIME_LIMIT = 3.0
 """Seconds a check may take before the learner's code is stopped."""

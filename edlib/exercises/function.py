@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .describe import describe, described, short
-from .errors import Incorrect, NotAttempted
-from .exercise import Exercise
-from .guard import Guard
-from .placeholder import PLACEHOLDER_NAME, code_uses_placeholder
+from edlib.exercises.describe import describe, described, short
+from edlib.exercises.errors import Incorrect, NotAttempted
+from edlib.exercises.exercise import Exercise
+from edlib.exercises.guard import Guard
+from edlib.exercises.placeholder import PLACEHOLDER_NAME, code_uses_placeholder
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class FunctionExercise(Exercise):
 
 def require_handler(fn: Callable[..., Any], name: str) -> None:
     """Raise Incorrect unless ``fn`` can be registered as an edlib handler."""
-    from ..service import Handler
+    from edlib.simulation.service import Handler
 
     try:
         Handler.wrap(fn)

@@ -14,9 +14,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .blame import learner_location
-from .describe import sanitize
-from .errors import Incorrect, LearnerError
+from edlib.exercises.blame import learner_location
+from edlib.exercises.describe import sanitize
+from edlib.exercises.errors import Incorrect, LearnerError
 
 
 class Guard:

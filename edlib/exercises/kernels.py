@@ -1,7 +1,7 @@
 """Run notebooks in real kernels as strict nbval does, reusing one kernel for many runs.
 
 Kernels run this very interpreter (nbval's ``--nbval-current-env``) in the notebook's
-folder, with the environment of :data:`edlib.execute.KERNEL_ENV` (``PYTHONHASHSEED=0``...)
+folder, with the environment of :data:`edlib.course.execute.KERNEL_ENV` (``PYTHONHASHSEED=0``...)
 and a progress file of their own. A :class:`KernelSession` runs several variants of one
 notebook in one kernel: between runs it clears the namespace and forgets every ``edlib``
 module (and any module from the notebook's folder), so each run imports fresh course
@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .progress import ENV_VAR as PROGRESS_ENV_VAR
+from edlib.exercises.progress import ENV_VAR as PROGRESS_ENV_VAR
 
 CELL_TIMEOUT_S = 120
 
@@ -32,7 +32,7 @@ if "matplotlib.pyplot" in _sys.modules:
 def kernel_env(progress_file: Path) -> dict[str, str]:
     """This process's environment, plus what strict nbval runs with, plus a progress file."""
     try:
-        from ..execute import KERNEL_ENV
+        from edlib.course.execute import KERNEL_ENV
     except ImportError:  # an edlib without the notebook runner: the one setting that matters
         KERNEL_ENV = {"PYTHONHASHSEED": "0"}
     return {**os.environ, "PYTHONHASHSEED": "0", **KERNEL_ENV, PROGRESS_ENV_VAR: str(progress_file)}

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .describe import describe, short
-from .errors import Incorrect, SetupProblem
-from .exercise import Exercise, WrongAnswer
-from .function import same
-from .guard import Guard
-from .result import SolutionView
+from edlib.exercises.describe import describe, short
+from edlib.exercises.errors import Incorrect, SetupProblem
+from edlib.exercises.exercise import Exercise, WrongAnswer
+from edlib.exercises.function import same
+from edlib.exercises.guard import Guard
+from edlib.exercises.result import SolutionView
 
 
 class PredictExercise(Exercise):

@@ -16,15 +16,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import registry
-from .display import show
-from .outcome import Outcome
-from .render import Panel
-from .result import _Shown
-from .setup_check import current_notebook
+from edlib.exercises import registry
+from edlib.exercises.display import show
+from edlib.exercises.outcome import Outcome
+from edlib.exercises.render import Panel
+from edlib.exercises.result import _Shown
+from edlib.exercises.setup_check import current_notebook
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .exercise import Exercise
+    from edlib.exercises.exercise import Exercise
 
 ENV_VAR = "EDLIB_PROGRESS"
 """Names the progress file; ``off`` (or empty) keeps progress in memory only."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .result import Result
+from edlib.exercises.result import Result
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .exercise import Exercise
+    from edlib.exercises.exercise import Exercise
 
 _EXERCISES: dict[str, "Exercise"] = {}
 _RESULTS: dict[str, Result] = {}
@@ -50,7 +50,7 @@ def report(names: list[str], namespace: Mapping[str, Any]) -> dict[str, Any]:
     For each name: the exercise's key and kind, its reference solution, its typical
     wrong answers, and the last result of its check in this kernel.
     """
-    from .exercise import Exercise
+    from edlib.exercises.exercise import Exercise
 
     out: dict[str, Any] = {}
     for name in names:

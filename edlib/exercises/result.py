@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .outcome import Outcome
-from .render import Panel
+from edlib.exercises.outcome import Outcome
+from edlib.exercises.render import Panel
 
 
 class _Shown:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..world import World
-from .describe import described
-from .errors import Incorrect, NotAttempted
-from .exercise import Exercise
-from .guard import Guard
+from edlib.simulation.world import World
+from edlib.exercises.describe import described
+from edlib.exercises.errors import Incorrect, NotAttempted
+from edlib.exercises.exercise import Exercise
+from edlib.exercises.guard import Guard
 
 KEEP_WORLDS = 16
 """Worlds handed out per exercise that a check still recognises."""

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .kernels import KernelSession
-from .layout import (ExerciseCell, NotebookLayoutError, exercise_cells, notebooks_in, read_notebook,
+from edlib.exercises.kernels import KernelSession
+from edlib.exercises.layout import (ExerciseCell, NotebookLayoutError, exercise_cells, notebooks_in, read_notebook,
                      report_from, variant)
-from .outcome import Outcome
+from edlib.exercises.outcome import Outcome
 
 MISTAKES = frozenset(Outcome) - {Outcome.CORRECT}
 

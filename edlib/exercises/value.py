@@ -5,10 +5,10 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .describe import described
-from .errors import Incorrect
-from .exercise import Exercise
-from .guard import Guard
+from edlib.exercises.describe import described
+from edlib.exercises.errors import Incorrect
+from edlib.exercises.exercise import Exercise
+from edlib.exercises.guard import Guard
 
 
 class ValueExercise(Exercise):

@@ -14,8 +14,8 @@ completed from a trace), ``layout`` (where nodes go), ``scene`` (the static draw
 ``frames`` (fast frames by blitting), ``png`` (fast encoding), ``still`` (key frames
 for saved notebooks), ``live`` (the widget).
 """
-from .live import LiveView, live_view
-from .timeline import draw_timeline
-from .topology import draw_topology
+from edlib.viz.live import LiveView, live_view
+from edlib.viz.timeline import draw_timeline
+from edlib.viz.topology import draw_topology
 
 __all__ = ["LiveView", "draw_timeline", "draw_topology", "live_view"]

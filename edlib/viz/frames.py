@@ -17,14 +17,14 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.path import Path
 from matplotlib.patches import Rectangle
 
-from .celltext import CellText
-from .figure import SIZE_PX, agg_figure
-from .graph import DEAD_LETTERS
-from .playback import Playback
-from .png import encode_png
-from .scene import Scene
-from .stamps import Stamps
-from .style import DOWN, FAIL, RETRY_RING, SHAPES, SMALL_FONT, SYNC, WRITE, event_color, marker_style
+from edlib.viz.celltext import CellText
+from edlib.viz.figure import SIZE_PX, agg_figure
+from edlib.viz.graph import DEAD_LETTERS
+from edlib.viz.playback import Playback
+from edlib.viz.png import encode_png
+from edlib.viz.scene import Scene
+from edlib.viz.stamps import Stamps
+from edlib.viz.style import DOWN, FAIL, RETRY_RING, SHAPES, SMALL_FONT, SYNC, WRITE, event_color, marker_style
 
 _EMPTY = np.empty((0, 2))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..trace import TraceRecord
+from edlib.core.trace import TraceRecord
 
 ROLES = ("client", "gateway", "service", "database", "bus", "dead letters")
 DEAD_LETTERS = "dead letters"

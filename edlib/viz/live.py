@@ -22,12 +22,12 @@ from typing import Any
 import ipywidgets as widgets
 import networkx as nx
 
-from ..trace import Trace, TraceRecord
-from .figure import SIZE_PX
-from .frames import FrameRenderer
-from .graph import check_records, complete_with, topology_of
-from .playback import Playback
-from .still import frame_grid
+from edlib.core.trace import Trace, TraceRecord
+from edlib.viz.figure import SIZE_PX
+from edlib.viz.frames import FrameRenderer
+from edlib.viz.graph import check_records, complete_with, topology_of
+from edlib.viz.playback import Playback
+from edlib.viz.still import frame_grid
 
 PLAY_SECONDS = 15.0
 """A replay's default speed plays the whole trace in about this many real seconds."""

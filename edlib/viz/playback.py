@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..trace import TraceRecord
+from edlib.core.trace import TraceRecord
 
 _ROWS = re.compile(r"^(\d+) row")
 

@@ -18,8 +18,8 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.textpath import TextPath
 
-from .layout import Position, layered_layout
-from .style import EDGES, FONT_SIZE, ROLES, SMALL_FONT, RoleStyle
+from edlib.viz.layout import Position, layered_layout
+from edlib.viz.style import EDGES, FONT_SIZE, ROLES, SMALL_FONT, RoleStyle
 
 PAD_PT = (6.0, 4.0)
 """Space between a label and its box, in points (x, y)."""

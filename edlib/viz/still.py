@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .png import encode_png
+from edlib.viz.png import encode_png
 
 GAP_PX = 6
 

@@ -16,10 +16,10 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from .figure import figure_and_axes
-from .graph import check_records, complete_with
-from .layout import layered_layout
-from .style import FAIL, FONT_SIZE, RETRY_RING, ROLES, SMALL_FONT, marker_style
+from edlib.viz.figure import figure_and_axes
+from edlib.viz.graph import check_records, complete_with
+from edlib.viz.layout import layered_layout
+from edlib.viz.style import FAIL, FONT_SIZE, RETRY_RING, ROLES, SMALL_FONT, marker_style
 
 ROW_IN = 0.2
 """Height of one record's row, in inches."""

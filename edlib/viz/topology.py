@@ -6,9 +6,9 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .figure import figure_and_axes
-from .graph import topology_of
-from .scene import Scene
+from edlib.viz.figure import figure_and_axes
+from edlib.viz.graph import topology_of
+from edlib.viz.scene import Scene
 
 
 def draw_topology(world: Any, ax: Axes | None = None, title: str | None = None) -> Figure:

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from edlib.bus import InMemoryBus
-from edlib.redis_server import MISSING, RedisServer, find_redis_server
+from edlib.messaging.memory import InMemoryBus
+from edlib.messaging.redis_server import MISSING, RedisServer, find_redis_server
 
 _PREFIXES = itertools.count(1)
 
@@ -44,7 +44,7 @@ def redis_prefix() -> str:
 @pytest.fixture
 def redis_bus(redis_server: RedisServer, redis_prefix: str) -> Callable[..., "RedisBus"]:  # noqa: F821
     """Make RedisBus instances on the test's prefix (``consumer=`` names each); closed at the end."""
-    from edlib.redis_bus import RedisBus
+    from edlib.messaging.redis_streams import RedisBus
 
     made: list[RedisBus] = []
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from edlib import shop
-from edlib.events import Event, EventFactory
-from edlib.host import ServiceHost
+from edlib.course import shop
+from edlib.core.events import Event, EventFactory
+from edlib.runtime.host import ServiceHost
 
 TOPIC = "OrderPlaced"
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from edlib.cluster import LocalShop, order_ids, wait_for
-from edlib.redis_server import free_port
+from edlib.runtime.cluster import LocalShop, order_ids, wait_for
+from edlib.messaging.redis_server import free_port
 
 pytestmark = pytest.mark.redis
 PATH = re.compile(r"(/[\w.-]+){2,}")          # a file path such as /work/x/y.py
@@ -108,7 +108,7 @@ def test_bad_http_input_gets_a_clear_4xx_and_nothing_is_stored(shop):
 
 def test_a_process_without_a_broker_says_so_in_one_line(tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
-    done = subprocess.run([sys.executable, "-m", "edlib.process", "service", "orders", "--broker", url,
+    done = subprocess.run([sys.executable, "-m", "edlib.runtime.process", "service", "orders", "--broker", url,
                            "--db", str(tmp_path / "orders.db")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

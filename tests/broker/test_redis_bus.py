@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from edlib.events import EventFactory
-from edlib.host import ServiceHost
-from edlib.redis_bus import BrokerUnavailable, RedisBus
-from edlib.redis_server import free_port
-from edlib.retry import RetryPolicy
+from edlib.core.events import EventFactory
+from edlib.runtime.host import ServiceHost
+from edlib.messaging.redis_streams import BrokerUnavailable, RedisBus
+from edlib.messaging.redis_server import free_port
+from edlib.core.retry import RetryPolicy
 
 pytestmark = pytest.mark.redis
 TOPIC = "OrderPlaced"
@@ -174,7 +174,7 @@ def test_an_unreachable_broker_is_reported_clearly():
 
 
 def test_a_broker_that_goes_away_is_reported_clearly(redis_server, events):
-    from edlib.redis_server import RedisServer
+    from edlib.messaging.redis_server import RedisServer
 
     server = RedisServer()
     bus = RedisBus(server.url, consumer="orders-1")
@@ -186,7 +186,7 @@ def test_a_broker_that_goes_away_is_reported_clearly(redis_server, events):
 
 
 def test_the_password_never_shows():
-    from edlib.redis_bus import safe_url
+    from edlib.messaging.redis_streams import safe_url
 
     assert safe_url("redis://user:secret@127.0.0.1:6379/0") == "redis://user:***@127.0.0.1:6379/0"
     with pytest.raises(BrokerUnavailable) as caught:

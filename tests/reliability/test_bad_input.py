@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edlib import Event, World
-from edlib.events import EVENT_TYPE
-from edlib.payloads import MAX_PAYLOAD_BYTES
-from edlib.scenarios import sync_shop
+from edlib.core.events import EVENT_TYPE
+from edlib.core.payloads import MAX_PAYLOAD_BYTES
+from edlib.course.scenarios import sync_shop
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 LEAKS = ("Traceback (most recent call last)", "edlib/", "site-packages", "sqlite3.", "INSERT INTO", " at 0x")

@@ -1,7 +1,7 @@
 """10,000 events with crashes, duplicate deliveries, restarts and poison events: nothing lost or applied twice."""
 import pytest
 
-from edlib.chaos import run_chaos
+from edlib.simulation.chaos import run_chaos
 
 
 @pytest.fixture(scope="module")

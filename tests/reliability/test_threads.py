@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from edlib import EventFactory, InMemoryBus
-from edlib.database import Database
+from edlib.core.database import Database
 
 THREADS = 8
 PER_THREAD = 1_000

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from edlib import EventFactory, InMemoryBus
-from edlib.bus import _Cursor
+from edlib.messaging.memory import _Cursor
 
 
 class RacyLog(list):

@@ -1,6 +1,6 @@
 import pytest
 
-from edlib.database import Database, Databases
+from edlib.core.database import Database, Databases
 
 
 def test_only_the_owner_opens_a_database():

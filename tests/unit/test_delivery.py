@@ -2,9 +2,9 @@
 import pytest
 
 from edlib import World
-from edlib.bus import BacklogFull
-from edlib.faults import crash, crash_relay, delay_publishes, lose_acks, restart
-from edlib.retry import RetryPolicy
+from edlib.messaging.memory import BacklogFull
+from edlib.simulation.faults import crash, crash_relay, delay_publishes, lose_acks, restart
+from edlib.core.retry import RetryPolicy
 
 
 def ledger_world(ack_mode="after", idempotent=False, latency_ms=10):

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from edlib import Event, EventFactory, VirtualClock
-from edlib.ids import RandomUuids, SeededUuids, SequentialIds, make_ids
+from edlib.core.ids import RandomUuids, SeededUuids, SequentialIds, make_ids
 
 
 def test_ids_are_deterministic_by_default():

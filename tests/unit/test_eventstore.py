@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from edlib import Database
-from edlib.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
-from edlib.fold import fold, rebuild
-from edlib.upcasting import Upcasters
+from edlib.patterns.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from edlib.patterns.fold import fold, rebuild
+from edlib.patterns.upcasting import Upcasters
 
 
 def received(qty: int) -> NewEvent:

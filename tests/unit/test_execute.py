@@ -1,5 +1,5 @@
 """The notebook runner's clean-ups: what it stores is the same on every run and every machine."""
-from edlib.execute import _REPO, coalesce_streams, relative_paths
+from edlib.course.execute import _REPO, coalesce_streams, relative_paths
 
 
 def test_consecutive_prints_are_joined_but_not_across_other_outputs():

@@ -1,7 +1,7 @@
 """Fakes for testing handlers in isolation."""
 import pytest
 
-from edlib.fakes import FakeDb, FakePublish, Published, make_event
+from edlib.course.fakes import FakeDb, FakePublish, Published, make_event
 
 
 def test_fake_db_stores_copies_of_documents():

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from edlib import shop
-from edlib.bus import InMemoryBus
-from edlib.events import EventFactory
-from edlib.host import ServiceHost
-from edlib.retry import RetryPolicy
-from edlib.scenarios import event_shop
-from edlib.service import NotFound
+from edlib.course import shop
+from edlib.messaging.memory import InMemoryBus
+from edlib.core.events import EventFactory
+from edlib.runtime.host import ServiceHost
+from edlib.core.retry import RetryPolicy
+from edlib.course.scenarios import event_shop
+from edlib.simulation.service import NotFound
 
 
 @pytest.fixture

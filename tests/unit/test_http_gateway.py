@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from edlib import shop
-from edlib.bus import InMemoryBus
-from edlib.host import ServiceHost
-from edlib.http_gateway import GatewayApp
+from edlib.course import shop
+from edlib.messaging.memory import InMemoryBus
+from edlib.runtime.host import ServiceHost
+from edlib.runtime.http_gateway import GatewayApp
 
 JSON = "application/json"
 

@@ -1,7 +1,7 @@
-"""Forced interleavings (edlib.interleave): schedules, locks, every interleaving, deadlocks."""
+"""Forced interleavings (edlib.simulation.interleave): schedules, locks, every interleaving, deadlocks."""
 import pytest
 
-from edlib.interleave import Lock, explore, run
+from edlib.simulation.interleave import Lock, explore, run
 
 
 def increment(store):

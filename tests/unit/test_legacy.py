@@ -4,10 +4,10 @@ from collections import Counter
 import pytest
 
 from edlib import World
-from edlib.coupling import coupling_summary, dependencies, fan_out, needed_up, publishers, service_edges
-from edlib.legacy import DECLINED_CARDS, OutOfStock, PaymentDeclined, legacy_shop, place_order
-from edlib.shopdata import load_customers, load_products, load_requests
-from edlib.testability import collaborators, setup_lines
+from edlib.course.coupling import coupling_summary, dependencies, fan_out, needed_up, publishers, service_edges
+from edlib.course.legacy import DECLINED_CARDS, OutOfStock, PaymentDeclined, legacy_shop, place_order
+from edlib.course.shopdata import load_customers, load_products, load_requests
+from edlib.course.testability import collaborators, setup_lines
 
 CUSTOMERS = [{"customer_id": "cust-001", "name": "Ada Example", "email": "ada@example.com", "country": "GB",
               "card_number": "4242424242424242"},
@@ -159,7 +159,7 @@ def test_two():
 
 # -- the reference refactoring -----------------------------------------------------------------
 def test_the_refactored_flow_does_what_the_legacy_flow_did():
-    from edlib.refactored import event_shop, outcomes
+    from edlib.course.refactored import event_shop, outcomes
 
     bodies = [r["body"] for r in load_requests()]
     before = legacy_shop(load_customers(), load_products())
@@ -172,7 +172,7 @@ def test_the_refactored_flow_does_what_the_legacy_flow_did():
 
 
 def test_the_refactored_flow_survives_an_email_outage_and_catches_up():
-    from edlib.refactored import event_shop, outcomes
+    from edlib.course.refactored import event_shop, outcomes
 
     world = event_shop(CUSTOMERS, PRODUCTS)
     world.service("email").down(0, 500)
@@ -186,7 +186,7 @@ def test_the_refactored_flow_survives_an_email_outage_and_catches_up():
 
 
 def test_the_refactored_flow_takes_replacements_by_name_only():
-    from edlib.refactored import event_shop
+    from edlib.course.refactored import event_shop
 
     with pytest.raises(KeyError, match="no function"):
         event_shop(CUSTOMERS, PRODUCTS, replace={"nope": lambda event: None})

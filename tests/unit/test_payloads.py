@@ -1,7 +1,7 @@
 import pytest
 
 from edlib import MAX_PAYLOAD_BYTES, validate_payload
-from edlib.payloads import thaw
+from edlib.core.payloads import thaw
 
 
 @pytest.mark.parametrize("bad, error, msg", [

@@ -1,9 +1,9 @@
-"""The queueing simulation (edlib.queueing): exact small cases, then theory with fixed seeds."""
+"""The queueing simulation (edlib.simulation.queueing): exact small cases, then theory with fixed seeds."""
 import math
 
 import pytest
 
-from edlib.queueing import (Station, availability_check, chain_availability, drain_check, drain_time_ms,
+from edlib.simulation.queueing import (Station, availability_check, chain_availability, drain_check, drain_time_ms,
                             mm1_check, mm1_percentile_ms, mm1_time_in_system_ms, mmc_time_in_system_ms,
                             percentile, random_outages, relative_error, simulate_events, simulate_sync)
 

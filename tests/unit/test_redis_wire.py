@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edlib.events import Event, EventFactory
-from edlib.redis_bus import safe_url, wire
+from edlib.core.events import Event, EventFactory
+from edlib.messaging.redis_streams import safe_url, wire
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
                      | st.text(), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner,

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from edlib import Database, World
-from edlib.faults import crash, lose_acks
-from edlib.saga import (ABORTED, COMPENSATING, COMPLETED, RUNNING, SagaCoordinator, SagaDefinition, Step, effects,
+from edlib.simulation.faults import crash, lose_acks
+from edlib.patterns.saga import (ABORTED, COMPENSATING, COMPLETED, RUNNING, SagaCoordinator, SagaDefinition, Step, effects,
                         orchestrate, stand_ins)
 
 PAYMENT = Step("payment", action="TakePayment", done="PaymentTaken", failed="PaymentDeclined",

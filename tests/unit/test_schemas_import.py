@@ -1,11 +1,11 @@
-"""edlib.schemas loads jsonschema without its slow optional IRI checker, and changes nothing else."""
+"""edlib.core.schemas loads jsonschema without its slow optional IRI checker, and changes nothing else."""
 import subprocess
 import sys
 
 
 def test_jsonschema_loads_without_rfc3987_syntax_and_still_validates():
     code = ("import sys\n"
-            "from edlib.schemas import check\n"
+            "from edlib.core.schemas import check\n"
             "check({'qty': 1}, {'properties': {'qty': {'type': 'integer'}}})\n"
             "try:\n"
             "    check({'qty': 'x'}, {'properties': {'qty': {'type': 'integer'}}})\n"

@@ -196,7 +196,7 @@ def test_a_handler_that_asks_for_db_gets_only_its_own():
 
 # -- sensitive fields stay out of the log ------------------------------------------------------
 def test_masked_events_leave_no_card_or_email_in_the_log():
-    from edlib.sensitive import mask_card, redact, search_log
+    from edlib.patterns.sensitive import mask_card, redact, search_log
 
     world = World()
     payments = world.add_service("payments", publishes=["PaymentTaken"])

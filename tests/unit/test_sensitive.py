@@ -2,7 +2,7 @@
 import pytest
 
 from edlib import World
-from edlib.sensitive import Leak, mask_card, mask_email, redact, search_log
+from edlib.patterns.sensitive import Leak, mask_card, mask_email, redact, search_log
 
 
 @pytest.mark.parametrize("number, masked", [("4242424242424242", "**** 4242"),

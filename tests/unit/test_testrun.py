@@ -1,7 +1,7 @@
 """Running pytest on small files from a notebook: names and outcomes only."""
 import pytest
 
-from edlib.testrun import TestReport, TestResult, module_source, run_pytest
+from edlib.course.testrun import TestReport, TestResult, module_source, run_pytest
 
 
 def double(x):
@@ -34,7 +34,7 @@ def test_runs_are_independent_and_leave_no_module_behind():
 
 def test_exception_names_lose_their_module_path():
     report = run_pytest({"test_c.py": '''
-        from edlib.contracts import Contract
+        from edlib.patterns.contracts import Contract
         def test_contract():
             Contract("inventory", "OrderPlaced", {"required": ["qty"]}).check([{"quantity": 1}])
         '''})

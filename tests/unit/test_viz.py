@@ -15,8 +15,8 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from edlib import World  # noqa: E402
-from edlib.scenarios import event_shop, order_bodies, sync_shop  # noqa: E402
-from edlib.trace import Trace, TraceRecord  # noqa: E402
+from edlib.course.scenarios import event_shop, order_bodies, sync_shop  # noqa: E402
+from edlib.core.trace import Trace, TraceRecord  # noqa: E402
 from edlib.viz import LiveView, draw_timeline, draw_topology, live_view  # noqa: E402
 from edlib.viz.frames import FrameRenderer  # noqa: E402
 from edlib.viz.graph import complete_with, topology_of  # noqa: E402

@@ -2,7 +2,7 @@
 import pytest
 
 from edlib import World
-from edlib.scenarios import event_shop, sync_shop
+from edlib.course.scenarios import event_shop, sync_shop
 
 
 def sync_world(shipping_latency=20.0):

@@ -1,0 +1,1 @@
+"""edlib.messaging."""
