@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Notebooks run with the settings in edlib/execute.py, both when tests check them
 # (notebooks/conftest.py) and when `make notebooks` regenerates their stored outputs.
 
-.PHONY: lab test notebooks unit nbval bench clean
+.PHONY: lab test lint notebooks unit nbval bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,12 @@ $(STAMP): requirements.txt pyproject.toml
 lab: $(STAMP)  ## open the course in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: $(STAMP)  ## run every test: unit, exercises, strict nbval, browser and broker tests
+test: $(STAMP) lint  ## lint, then run every test: unit, exercises, strict nbval, browser and broker tests
 	$(PY) -m pytest
+
+lint: $(STAMP)  ## ruff over edlib and tests, mypy over edlib (config in pyproject.toml)
+	$(PY) -m ruff check edlib tests
+	$(PY) -m mypy
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

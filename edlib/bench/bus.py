@@ -12,17 +12,17 @@ import statistics
 import time
 from collections.abc import Callable
 
-from edlib.messaging.memory import InMemoryBus
-from edlib.core.events import EventFactory
-from edlib.core.trace import Trace
 from edlib.bench import benchmark
+from edlib.core.events import Event, EventFactory
+from edlib.core.trace import Trace
+from edlib.messaging.memory import InMemoryBus
 
 ROUNDS = 31
 CALLS = 20_000
 WARMUP_ROUNDS = 3
 
 
-def contenders(handle: Callable[[object], None], event: object,
+def contenders(handle: Callable[[Event], None], event: Event,
                trace: Trace) -> dict[str, Callable[[], object]]:
     """The callables to time, each delivering ``event`` once to ``handle`` (the traced bus records into ``trace``)."""
     import blinker

@@ -1,8 +1,8 @@
 """``python -m edlib.bench chaos``: 10,000 events with faults injected, audited from the databases."""
 from __future__ import annotations
 
-from edlib.simulation.chaos import run_chaos
 from edlib.bench import benchmark
+from edlib.simulation.chaos import run_chaos
 
 
 @benchmark("chaos")

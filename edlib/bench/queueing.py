@@ -7,8 +7,8 @@ The seeds are fixed: the figures are the same on every machine.
 """
 from __future__ import annotations
 
-from edlib.simulation.queueing import mm1_check
 from edlib.bench import benchmark
+from edlib.simulation.queueing import mm1_check
 
 SERVICE_MS = 10.0
 CUSTOMERS = 25_000

@@ -20,12 +20,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from edlib.core.events import EventFactory
-from edlib.runtime.host import EpochClock
-from edlib.core.ids import RandomUuids
-from edlib.messaging.redis_streams import RedisBus
-from edlib.messaging.redis_server import RedisServer
 from edlib.bench import benchmark
+from edlib.core.clock import EpochClock
+from edlib.core.events import EventFactory
+from edlib.core.ids import RandomUuids
+from edlib.messaging.redis_server import RedisServer
+from edlib.messaging.redis_streams import RedisBus
 
 EVENTS_PER_ROUND = 10_000
 ROUNDS = 6

@@ -59,7 +59,7 @@ def networkx_redraw(renderer: Any):
     import networkx as nx
     import numpy as np
 
-    from edlib.viz.figure import agg_figure
+    from edlib.viz.figure import agg_canvas, agg_figure
     from edlib.viz.png import encode_png
 
     fig = agg_figure()
@@ -72,9 +72,11 @@ def networkx_redraw(renderer: Any):
                          node_color="#dbe9f6", edge_color="#6a3d9a", arrows=True)
         renderer._move_markers(t)
         markers = renderer._markers
-        ax.scatter(*markers.get_offsets().T, s=markers.get_sizes(), c=markers.get_facecolor(), zorder=6)
-        fig.canvas.draw()
-        return encode_png(np.asarray(fig.canvas.buffer_rgba()))
+        xy = markers.get_offsets()
+        ax.scatter(xy[:, 0], xy[:, 1], s=markers.get_sizes(), c=markers.get_facecolor(), zorder=6)
+        canvas = agg_canvas(fig)
+        canvas.draw()
+        return encode_png(np.asarray(canvas.buffer_rgba()))
 
     return frame
 

@@ -58,3 +58,14 @@ class WallClock:
 
     def __repr__(self) -> str:
         return "WallClock()"
+
+
+class EpochClock:
+    """Wall-clock milliseconds since 1970: comparable between processes on one machine."""
+
+    def now(self) -> float:
+        """Milliseconds since 1970-01-01 UTC."""
+        return time.time() * 1000.0
+
+    def __repr__(self) -> str:
+        return "EpochClock()"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 
 class IdFactory(Protocol):

@@ -6,7 +6,8 @@ target="shipping", label="OrderPlaced", ref="evt-3")``.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 KINDS: tuple[str, ...] = (
     "request",   # client -> gateway: a request arrives

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from edlib.simulation.service import NotFound
+from edlib.core.handlers import NotFound
 from edlib.simulation.world import World
 
 DECLINED_CARDS = frozenset({"4000000000000002"})
@@ -56,7 +56,7 @@ def place_order(data: dict, db, service) -> dict:
     product = db.get("catalog", data["sku"])
     if product is None:
         raise NotFound(f"no product {data['sku']!r}")
-    order_id = service.world.ids("order")
+    order_id = service.ids("order")
     amount = product["price_cents"] * data["qty"]
     service.call("payments", "charge", {"order_id": order_id, "card_number": customer["card_number"],
                                         "amount_cents": amount})

@@ -20,8 +20,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from edlib.core.handlers import NotFound
 from edlib.course.legacy import DECLINED_CARDS, LATENCY_MS, REQUEST_SCHEMA, load_stock
-from edlib.simulation.service import NotFound
 from edlib.simulation.world import World
 
 OWNS = {"orders": ["OrderPlaced"], "inventory": ["StockReserved", "OutOfStock"],

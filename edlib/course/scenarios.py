@@ -5,8 +5,8 @@ built in notebook 02" is one call away: :func:`sync_shop` and :func:`event_shop`
 """
 from __future__ import annotations
 
+from edlib.core.handlers import NotFound
 from edlib.course import shop
-from edlib.simulation.service import NotFound
 from edlib.simulation.world import World
 
 

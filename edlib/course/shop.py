@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from edlib.simulation.service import NotFound
+from edlib.core.handlers import NotFound
 
 ORDER_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -30,7 +30,7 @@ def collaborators(fn: Callable[..., Any], world: "World | None" = None, service:
     ``service`` (a name in ``world``) expands the ``service`` parameter into the services
     that one calls, e.g. ``["db", "payments", "inventory", "email"]``.
     """
-    from edlib.simulation.service import Handler
+    from edlib.core.handlers import Handler
 
     wants = [w for w in Handler.wrap(fn).wants if w not in VALUES]
     if "service" in wants and world is not None and service is not None:

@@ -10,6 +10,7 @@ into one of the distinct outcomes, within a time limit, and records it.
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -183,7 +184,8 @@ class Exercise:
         if isinstance(exc, NotAttempted):
             return self._result(Outcome.NOT_ATTEMPTED, exc.message, advice=exc.advice)
         if isinstance(exc, Incorrect):
-            return self._result(Outcome.INCORRECT, exc.message, advice=exc.advice or f"`{self.name}.hint()` gives a hint.")
+            return self._result(Outcome.INCORRECT, exc.message,
+                                advice=exc.advice or f"`{self.name}.hint()` gives a hint.")
         if isinstance(exc, SetupProblem):
             return self._result(Outcome.SETUP_PROBLEM, exc.message, advice=exc.advice)
         if isinstance(exc, LearnerError):
@@ -218,9 +220,9 @@ class Exercise:
 def _author_globals() -> dict[str, Any]:
     """Globals of the module that creates an exercise (the first frame outside this package)."""
     package = __name__.rsplit(".", 1)[0]
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(package + "."):
-        if str(frame.f_globals.get("__name__", "")).startswith(package + ".nb"):
+        if str(frame.f_globals.get("__name__", "")).startswith(package + ".checks.nb"):
             break
         frame = frame.f_back
     return frame.f_globals if frame is not None else {}

@@ -94,7 +94,7 @@ class FunctionExercise(Exercise):
 
 def require_handler(fn: Callable[..., Any], name: str) -> None:
     """Raise Incorrect unless ``fn`` can be registered as an edlib handler."""
-    from edlib.simulation.service import Handler
+    from edlib.core.handlers import Handler
 
     try:
         Handler.wrap(fn)

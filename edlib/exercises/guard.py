@@ -32,7 +32,7 @@ class Guard:
         Exceptions of the types in ``allow`` are expected (the exercise asks for them):
         they pass through without being recorded.
         """
-        label = name or getattr(fn, "__name__", "your function")
+        label = _label(fn, name)
 
         @functools.wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -48,7 +48,7 @@ class Guard:
 
     def call(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Any:
         """Call ``fn(*args, **kwargs)``; raise LearnerError (or Incorrect) if it fails."""
-        label = name or getattr(fn, "__name__", "your function")
+        label = _label(fn, name)
         self._check_arguments(fn, label, args, kwargs)
         try:
             return fn(*args, **kwargs)
@@ -73,6 +73,13 @@ class Guard:
             if self.problem is None:
                 self.problem = problem
             raise problem from None
+
+
+def _label(fn: Callable[..., Any], name: str | None) -> str:
+    """How the messages name ``fn``: ``name`` if given, else the function's own name."""
+    if name:
+        return name
+    return getattr(fn, "__name__", "your function")
 
 
 def learner_error(exc: BaseException, function: str = "") -> LearnerError:

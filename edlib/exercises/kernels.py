@@ -45,7 +45,7 @@ def kernel_manager(asynchronous: bool = True) -> Any:
     from jupyter_client.manager import AsyncKernelManager, KernelManager
 
     class CurrentEnvironment(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name: str) -> Any:  # type: ignore[override]
+        def get_kernel_spec(self, kernel_name: str) -> Any:
             return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
                                           **ipykernel.kernelspec.get_kernel_dict())
 
@@ -104,8 +104,8 @@ class KernelSession:
             await kernel.__aexit__(None, None, None)
 
     async def _start(self, progress_file: Path) -> None:
-        from nbclient import NotebookClient
         import nbformat
+        from nbclient import NotebookClient
 
         self.client = NotebookClient(nbformat.v4.new_notebook(), km=kernel_manager(), timeout=self.timeout,
                                      startup_timeout=60, allow_errors=False, record_timing=False,

@@ -60,7 +60,7 @@ def exercise_cells(nb: Any) -> list[ExerciseCell]:
     for i in code_cells_tagged(nb):
         nxt = next((j for j in range(i + 1, len(nb.cells)) if nb.cells[j].cell_type == "code"), None)
         calls = CHECK_CALL.findall(nb.cells[nxt].source) if nxt is not None else []
-        if len(calls) != 1:
+        if len(calls) != 1 or nxt is None:  # (no next code cell: no calls either)
             raise NotebookLayoutError(f"cell {i} is tagged {TAG!r}, but the next code cell does not call "
                                       f"exactly one NAME.check() (found {calls or 'none'})")
         if any(f.name == calls[0] for f in found):

@@ -6,6 +6,7 @@ Inside IPython/Jupyter that is the shell's ``user_ns`` (what cells define); else
 from __future__ import annotations
 
 import sys
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ def notebook_namespace() -> Mapping[str, Any]:
         shell = get_ipython()
     if shell is not None:
         return shell.user_ns
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(_PACKAGE):
         frame = frame.f_back
     return frame.f_globals if frame is not None else {}

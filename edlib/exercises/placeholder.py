@@ -68,7 +68,8 @@ def code_uses_placeholder(fn: Any) -> bool:
     """Does the code of function ``fn`` (or of any function nested in it) mention ``____``?"""
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     if code is None and callable(fn):
-        code = getattr(getattr(fn, "__call__", None), "__code__", None)
+        # the code of a callable object is that of its __call__ method (not a callability test)
+        code = getattr(getattr(fn, "__call__", None), "__code__", None)  # noqa: B004
     return code is not None and _mentions(code)
 
 

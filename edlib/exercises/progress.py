@@ -14,7 +14,6 @@ import os
 import pkgutil
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from edlib.exercises import registry
 from edlib.exercises.display import show
@@ -23,8 +22,7 @@ from edlib.exercises.render import Panel
 from edlib.exercises.result import _Shown
 from edlib.exercises.setup_check import current_notebook
 
-if TYPE_CHECKING:  # pragma: no cover
-    from edlib.exercises.exercise import Exercise
+Exercise = registry.Exercise
 
 ENV_VAR = "EDLIB_PROGRESS"
 """Names the progress file; ``off`` (or empty) keeps progress in memory only."""
@@ -74,13 +72,15 @@ def remember(key: str) -> None:
 
 
 def course_exercises() -> list["Exercise"]:
-    """Every exercise of the course: the ``nbNN`` modules of this package, plus any registered."""
-    for info in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
+    """Every exercise of the course: the ``nbNN`` modules of :mod:`edlib.exercises.checks`, plus any registered."""
+    checks = f"{__package__}.checks"
+    for info in pkgutil.iter_modules(importlib.import_module(checks).__path__):
         if _MODULE.match(info.name):
             try:
-                importlib.import_module(f"{__package__}.{info.name}")
+                importlib.import_module(f"{checks}.{info.name}")
             except Exception as exc:
-                _notes[info.name] = f"the exercises of notebook {info.name[2:]} could not be loaded ({type(exc).__name__})."
+                _notes[info.name] = (f"the exercises of notebook {info.name[2:]} could not be loaded "
+                                     f"({type(exc).__name__}).")
     return registry.exercises()
 
 

@@ -5,13 +5,30 @@ progress view reads it, and so does the validation harness, through :func:`repor
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from edlib.exercises.result import Result
 
-if TYPE_CHECKING:  # pragma: no cover
-    from edlib.exercises.exercise import Exercise
+
+@runtime_checkable
+class Exercise(Protocol):
+    """What the registry and the progress view need of an exercise (:class:`edlib.exercises.Exercise` has it)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def notebook(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def solution_code(self) -> str: ...
+    @property
+    def wrong_answers(self) -> Sequence[Any]: ...
 
 _EXERCISES: dict[str, "Exercise"] = {}
 _RESULTS: dict[str, Result] = {}
@@ -50,8 +67,6 @@ def report(names: list[str], namespace: Mapping[str, Any]) -> dict[str, Any]:
     For each name: the exercise's key and kind, its reference solution, its typical
     wrong answers, and the last result of its check in this kernel.
     """
-    from edlib.exercises.exercise import Exercise
-
     out: dict[str, Any] = {}
     for name in names:
         ex = namespace.get(name)

@@ -25,7 +25,7 @@ except Exception as error:  # edlib is missing or too old: a setup problem, not 
     raise RuntimeError(f"SETUP PROBLEM (not your answer): cannot load the course helper edlib ({error}). "
                        "In the course folder run `make lab` (or `pip install -e .`), then restart the kernel.") from None
 setup(notebook="02", requires="0.1")
-from edlib.exercises.checks.nb02 import q1, q2'''
+from edlib.exercises.checks.nb02 import q1, q2'''  # noqa: E501 (the cell as notebooks have it)
 """The exact first code cell a notebook uses (with its own number and exercises)."""
 
 MIN_PYTHON = (3, 11)

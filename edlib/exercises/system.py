@@ -10,18 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from edlib.simulation.world import World
 from edlib.exercises.describe import described
 from edlib.exercises.errors import Incorrect, NotAttempted
 from edlib.exercises.exercise import Exercise
 from edlib.exercises.guard import Guard
+from edlib.messaging.memory import InMemoryBus
+from edlib.simulation.world import World
 
 KEEP_WORLDS = 16
 """Worlds handed out per exercise that a check still recognises."""
 
 
+def memory_bus(world: World) -> InMemoryBus:
+    """``world.bus``, whose topics, groups and log the checks read: every exercise's world has an InMemoryBus."""
+    bus = world.bus
+    if not isinstance(bus, InMemoryBus):
+        raise TypeError(f"the exercise checks read an InMemoryBus, not a {type(bus).__name__}")
+    return bus
+
+
 def fingerprint(world: World) -> tuple:
     """Everything a learner can change in a world, as a comparable value."""
+    bus = memory_bus(world)
     services = tuple(
         (name, s.latency_ms, tuple(s.outages),
          tuple((k, id(h.fn)) for k, h in sorted(s.endpoints.items())),
@@ -29,7 +39,7 @@ def fingerprint(world: World) -> tuple:
          s.db.rows())
         for name, s in sorted(world.services.items()))
     routes = tuple((r.method, r.pattern, r.calls, r.publish, r.topic, r.id_prefix) for r in world.gateway.routes)
-    topics = tuple((t, len(world.bus.log(t)), tuple(world.bus.groups(t))) for t in world.bus.topics())
+    topics = tuple((t, len(bus.log(t)), tuple(bus.groups(t))) for t in bus.topics())
     return (world.now, len(world.trace), len(world.responses), len(world.dead_letters), world.retry,
             world.scheduler.pending(), services, routes, topics)
 

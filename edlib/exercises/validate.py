@@ -28,8 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from edlib.exercises.kernels import KernelSession
-from edlib.exercises.layout import (ExerciseCell, NotebookLayoutError, exercise_cells, notebooks_in, read_notebook,
-                     report_from, variant)
+from edlib.exercises.layout import (
+    ExerciseCell,
+    NotebookLayoutError,
+    exercise_cells,
+    notebooks_in,
+    read_notebook,
+    report_from,
+    variant,
+)
 from edlib.exercises.outcome import Outcome
 
 MISTAKES = frozenset(Outcome) - {Outcome.CORRECT}

@@ -1,6 +1,7 @@
 """Kind (a): write a value, such as ``availability = 0.99 * 0.95``."""
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,10 +33,8 @@ class ValueExercise(Exercise):
     def judge(self, namespace: Mapping[str, Any], guard: Guard) -> str:
         value = self.answer(namespace)
         require_type(value, self.types, f"`{self.variable}`", self.expects)
-        try:
+        with contextlib.suppress(Exception):
             value = copy.deepcopy(value)  # the check may not change the learner's value
-        except Exception:
-            pass
         return self._check(value) or ""
 
 

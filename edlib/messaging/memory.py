@@ -1,7 +1,7 @@
-"""The event bus: a small interface and an in-memory, log-based implementation.
+"""The in-memory bus: the whole :class:`~edlib.messaging.protocol.EventBus` contract, log based, in one process.
 
-The interface is what a real broker offers (Kafka, Redis Streams), so that a broker can
-replace the in-memory bus without changing service code:
+It offers what a real broker offers (Kafka, Redis Streams), so that a broker can
+replace it without changing service code:
 
 - ``publish(topic, event)`` appends the event to the topic's log (one of its partitions,
   chosen by the event's key) and returns where it landed;
@@ -29,119 +29,18 @@ no fixed order; if its handler fails meanwhile, a concurrent event can reach it 
 from __future__ import annotations
 
 import threading
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from edlib.core.events import Event
+from edlib.messaging.memory_state import Cursor, Group, Route, Topic, position
+from edlib.messaging.protocol import BacklogFull, Capabilities, DeadLetter, Delivery, PublishListener, partition_of
+
+__all__ = ["InMemoryBus", "PushFailure"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from edlib.core.trace import Trace
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One event handed to a consumer: where it sits in the log and which attempt this is.
-
-    ``offset`` is the event's position in its partition's log: an int in memory, the
-    stream entry id (a string such as ``"1712345678901-0"``) on Redis Streams.
-    """
-
-    topic: str
-    group: str
-    partition: int
-    offset: int | str
-    event: Event
-    attempt: int = 1
-
-
-class BacklogFull(RuntimeError):
-    """The bus refuses a publish: a consumer group of the topic already has ``max_backlog`` events waiting."""
-
-
-class EventBus(Protocol):
-    """What services need from a bus; both the in-memory and the Redis bus provide it."""
-
-    def publish(self, topic: str, event: Event) -> tuple[int, int | str]: ...
-    def subscribe(self, topic: str, group: str, start: str = "earliest") -> None: ...
-    def deliver(self, topic: str, group: str, max_count: int = 1) -> list[Delivery]: ...
-    def ack(self, delivery: Delivery) -> None: ...
-    def nack(self, delivery: Delivery) -> None: ...
-    def backlog(self, topic: str, group: str) -> int: ...
-
-
-@dataclass
-class _Cursor:
-    """A group's position in one partition."""
-
-    committed: int = 0          # every offset below this is acked (for a live pushed group: the log's end)
-    in_flight: bool = False     # the event at `committed` is out with a consumer
-    attempts: int = 0           # deliveries so far of the event at `committed`
-    rewind: int | None = None   # an earlier offset to go back to once the event in flight is settled
-
-    def go_back(self, offset: int) -> None:
-        """Make sure the events from ``offset`` on are delivered (again): a concurrent push failed there."""
-        if offset >= self.committed:
-            return
-        if self.in_flight:
-            self.rewind = offset if self.rewind is None else min(self.rewind, offset)
-        else:
-            self.committed, self.attempts = offset, 0
-
-    def settled(self) -> None:
-        """The event in flight was acked or given back: apply a pending rewind."""
-        self.in_flight = False
-        if self.rewind is not None:
-            if self.rewind < self.committed:
-                self.committed, self.attempts = self.rewind, 0
-            self.rewind = None
-
-
-@dataclass
-class _Group:
-    cursors: list[_Cursor]
-    next_partition: int = 0
-    handler: Callable[[Event], object] | None = None
-    paused: bool = False        # catching up, or a pushed event failed: consumed by deliver/ack until caught up
-    live_from: list[int] | None = None  # per partition: the first offset the bus owed a push (None: never pushed)
-
-    @property
-    def pushed(self) -> bool:
-        """Does the bus push to this group right now (so its offsets follow the log's end)?"""
-        return self.handler is not None and not self.paused
-
-
-@dataclass
-class _Topic:
-    partitions: list[list[Event]]
-    groups: dict[str, _Group] = field(default_factory=dict)
-    round_robin: int = 0
-
-
-class _Route:
-    """The short way to publish to a topic with one partition and only pushed groups.
-
-    A route never changes; when the topic's groups change, the bus marks it dead and
-    builds a new one, so a publish that raced the change can tell and settle under the lock.
-    """
-
-    __slots__ = ("log", "handlers", "live")
-
-    def __init__(self, log: list[Event], handlers: tuple[tuple[str, Callable[[Event], object]], ...]) -> None:
-        self.log, self.handlers, self.live = log, handlers, True
-
-
-def _position(log: list[Event], event: Event, guess: int) -> int:
-    """Where ``event`` landed in ``log``: at ``guess`` unless another thread appended in between.
-
-    Events are found by identity, so two threads publishing the very same Event object at
-    the same moment may both be told the later of its two offsets (the log holds both).
-    """
-    for offset in range(min(guess, len(log) - 1), -1, -1):
-        if log[offset] is event:
-            return offset
-    raise RuntimeError("a published event is missing from its log")  # pragma: no cover - logs only grow
 
 
 @dataclass(frozen=True)
@@ -174,10 +73,12 @@ class InMemoryBus:
         self.max_backlog = max_backlog
         self.trace = trace
         self.failures: list[PushFailure] = []
-        self._topics: dict[str, _Topic] = {}
+        self.capabilities = Capabilities()      # no delayed redelivery, no blocking, one process
+        self._dead: list[DeadLetter] = []
+        self._topics: dict[str, Topic] = {}
         self._lock = threading.RLock()
         self._listeners: list[Callable[[str, Event], None]] = []
-        self._routes: dict[str, _Route] = {}
+        self._routes: dict[str, Route] = {}
 
     # -- the interface -------------------------------------------------------------
     def publish(self, topic: str, event: Event) -> tuple[int, int]:
@@ -212,10 +113,10 @@ class InMemoryBus:
                 p = t.round_robin % len(t.partitions)
                 t.round_robin += 1
             else:
-                p = zlib.crc32(event.key.encode("utf-8")) % len(t.partitions)
+                p = partition_of(event.key, len(t.partitions))
             log = t.partitions[p]
             log.append(event)
-            offset = _position(log, event, len(log) - 1)
+            offset = position(log, event, len(log) - 1)
             pushed = [(name, g.handler) for name, g in t.groups.items() if g.pushed]
         if self.trace is not None:
             self.trace.record(event.time, "publish", event.source or "client", "bus", event.type, event.id)
@@ -258,7 +159,7 @@ class InMemoryBus:
             t = self._topic(topic)
             if group in t.groups:
                 return
-            g = t.groups[group] = _Group([_Cursor(len(log) if start == "latest" else 0) for log in t.partitions],
+            g = t.groups[group] = Group([Cursor(len(log) if start == "latest" else 0) for log in t.partitions],
                                          handler=handler, paused=handler is not None)
             self._refresh(topic)                  # before reading the logs: racing publishes settle
             if handler is not None:               # catch up on the history, then follow the log's end
@@ -268,7 +169,7 @@ class InMemoryBus:
         """Finish a short-way publish that raced a change of the topic's groups, under the lock."""
         with self._lock:
             t = self._topics[topic]
-            offset = _position(t.partitions[0], event, guess)
+            offset = position(t.partitions[0], event, guess)
             pushed: list[tuple[str, Callable[[Event], object]]] = []
             for name, g in t.groups.items():
                 if g.live_from is None or offset < g.live_from[0]:
@@ -281,7 +182,7 @@ class InMemoryBus:
         self._push_all(topic, 0, offset, event, pushed, listeners)
         return 0, offset
 
-    def _catch_up(self, topic: str, t: _Topic, group: str, g: _Group) -> None:
+    def _catch_up(self, topic: str, t: Topic, group: str, g: Group) -> None:
         """Push the history to a new group (holding the lock); it goes live once it reaches the end."""
         for p, log in enumerate(t.partitions):
             cur = g.cursors[p]
@@ -295,7 +196,7 @@ class InMemoryBus:
                 cur.committed = offset + 1
         self._go_live(topic, g)
 
-    def _go_live(self, topic: str, g: _Group) -> None:
+    def _go_live(self, topic: str, g: Group) -> None:
         """A pushed group has caught up: the bus pushes to it again."""
         g.paused = False
         if g.live_from is None:
@@ -351,10 +252,29 @@ class InMemoryBus:
             if g.paused and self._waiting(t, delivery.group) == 0:
                 self._go_live(delivery.topic, g)     # caught up: the bus pushes to it again
 
-    def nack(self, delivery: Delivery) -> None:
-        """Give ``delivery`` back: the same event will be delivered again (attempt + 1)."""
+    def nack(self, delivery: Delivery, reason: str | None = None, delay_ms: float = 0.0) -> None:
+        """Give ``delivery`` back: the same event will be delivered again (attempt + 1).
+
+        This bus has no delayed redelivery: the event can be delivered again at once
+        (``delay_ms`` is for the consumer to wait; ``reason`` is not kept).
+        """
         with self._lock:
             self._cursor_for(delivery).settled()
+
+    def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """Set ``delivery`` aside with ``reason``: the group moves past it, :meth:`dead_letters` keeps it."""
+        with self._lock:
+            self.ack(delivery)
+            self._dead.append(DeadLetter(delivery.topic, delivery.group, str(delivery.offset), reason,
+                                         delivery.attempt, delivery.event))
+
+    def ping(self) -> None:
+        """The bus is in this process: it always answers."""
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead letter, oldest first."""
+        with self._lock:
+            return list(self._dead)
 
     def backlog(self, topic: str, group: str) -> int:
         """Events in ``topic`` that ``group`` has not acked yet."""
@@ -363,7 +283,7 @@ class InMemoryBus:
             return self._waiting(t, group)
 
     # -- inspection and hooks ----------------------------------------------------
-    def on_publish(self, listener: Callable[[str, Event], None]) -> None:
+    def on_publish(self, listener: PublishListener) -> None:
         """Call ``listener(topic, event)`` after every publish."""
         with self._lock:
             self._listeners.append(listener)
@@ -397,26 +317,26 @@ class InMemoryBus:
             return [len(log) if g.pushed else cur.committed for log, cur in zip(t.partitions, g.cursors)]
 
     # -- internals ---------------------------------------------------------------
-    def _topic(self, topic: str) -> _Topic:
+    def _topic(self, topic: str) -> Topic:
         t = self._topics.get(topic)
         if t is None:
             if not isinstance(topic, str) or not topic:
                 raise ValueError(f"a topic needs a non-empty string name, got {topic!r}")
-            t = self._topics[topic] = _Topic([[] for _ in range(self.partitions)])
+            t = self._topics[topic] = Topic([[] for _ in range(self.partitions)])
             self._refresh(topic)
         return t
 
-    def _group(self, topic: str, group: str) -> tuple[_Group, _Topic]:
+    def _group(self, topic: str, group: str) -> tuple[Group, Topic]:
         t = self._topics.get(topic)
         if t is None or group not in t.groups:
             raise KeyError(f"no consumer group {group!r} on topic {topic!r}: subscribe first")
         return t.groups[group], t
 
-    def _waiting(self, t: _Topic, group: str) -> int:
+    def _waiting(self, t: Topic, group: str) -> int:
         g = t.groups[group]
         return 0 if g.pushed else sum(len(log) - cur.committed for log, cur in zip(t.partitions, g.cursors))
 
-    def _cursor_for(self, d: Delivery) -> _Cursor:
+    def _cursor_for(self, d: Delivery) -> Cursor:
         g, _ = self._group(d.topic, d.group)
         cur = g.cursors[d.partition]
         if not cur.in_flight or cur.committed != d.offset:
@@ -447,4 +367,4 @@ class InMemoryBus:
         t = self._topics[topic]
         if (len(t.partitions) == 1 and self.max_backlog is None and self.trace is None
                 and not self._listeners and all(g.pushed for g in t.groups.values())):
-            self._routes[topic] = _Route(t.partitions[0], tuple((n, g.handler) for n, g in t.groups.items()))  # type: ignore[misc]
+            self._routes[topic] = Route(t.partitions[0], tuple((n, g.handler) for n, g in t.groups.items()))  # type: ignore[misc]

@@ -19,6 +19,7 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
+from typing import Any
 
 MISSING = ("redis-server is not installed. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`; "
            "macOS: `brew install redis`), or point the environment variable EDLIB_REDIS_URL at a Redis "
@@ -51,7 +52,7 @@ def free_port() -> int:
 try:  # loaded now: a preexec_fn must not import anything (another thread may hold the import lock)
     import ctypes
 
-    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    _PRCTL: Any = ctypes.CDLL("libc.so.6", use_errno=True).prctl
 except (ImportError, OSError, AttributeError):  # pragma: no cover (not Linux)
     _PRCTL = None
 
@@ -66,9 +67,10 @@ class RedisServer:
     """One ``redis-server`` process of our own on ``127.0.0.1:port`` (a free port by default)."""
 
     def __init__(self, program: str | None = None, port: int | None = None, start: bool = True) -> None:
-        self.program = program or find_redis_server()
-        if self.program is None:
+        found = program or find_redis_server()
+        if found is None:
             raise FileNotFoundError(MISSING)
+        self.program: str = found
         self.port = port or 0
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None

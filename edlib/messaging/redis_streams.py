@@ -12,92 +12,49 @@ share the work, and every group keeps its own position::
         ...handle d.event...
         bus.ack(d)                                     # XACK, after processing
 
-What a real broker adds to the in-memory bus:
-
-- **pending entries**: an entry delivered but not acked stays in the group's pending
-  list (XPENDING) under its consumer, with a delivery count. If that consumer dies, any
-  consumer of the group takes such entries over once they have been idle for
-  ``claim_idle_ms`` (XAUTOCLAIM) and they are delivered again (attempt + 1);
-- **a delivery limit**: an entry delivered more than ``max_deliveries`` times is moved to
-  the dead-letter stream (``edlib:dead-letters``) with the reason and delivery count;
-- **replay**: a new group subscribed with ``start="earliest"`` reads each stream from id 0;
-- **clear errors**: when the broker cannot be reached, :class:`BrokerUnavailable` names
-  the URL and what to do, instead of a redis-py traceback.
+What a real broker adds: **pending entries** (XPENDING; a dead consumer's entries are
+taken over after ``claim_idle_ms`` by XAUTOCLAIM, attempt + 1), **a delivery limit**
+(after ``max_deliveries`` an entry moves to ``edlib:dead-letters`` with the reason and
+count), **delayed redelivery** (``nack(delay_ms=...)``), **replay** (a new group from id 0,
+or ``seek``), and **clear errors** (:class:`BrokerUnavailable` names the URL and what to do).
 
 ``Delivery.offset`` is the stream entry id (a string) here.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 import socket
 import threading
 import time
-import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from edlib.messaging.memory import Delivery
 from edlib.core.events import Event
+from edlib.messaging.protocol import Capabilities, Delivery, PublishListener, partition_of
+from edlib.messaging.redis_inspect import StreamInspection
+from edlib.messaging.redis_wire import (
+    BrokerUnavailable,
+    PendingEntry,
+    check_name,
+    dead_letter_fields,
+    packed_xadds,
+    safe_url,
+    send_packed,
+    talking,
+    wire,
+)
+
+__all__ = ["DEFAULT_URL", "BrokerUnavailable", "PendingEntry", "RedisBus", "safe_url"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 
 
-class BrokerUnavailable(ConnectionError):
-    """The broker cannot be reached (or refused us): the message says where and what to do."""
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    """One entry of a group's pending list (XPENDING): delivered, not acked yet."""
-
-    topic: str
-    partition: int
-    stream_id: str
-    consumer: str
-    idle_ms: int
-    deliveries: int
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """An entry set aside in the dead-letter stream, with why and after how many deliveries."""
-
-    topic: str
-    group: str
-    stream_id: str
-    reason: str
-    deliveries: int
-    event: Event | None
-    raw: str = ""
-
-
-def safe_url(url: str) -> str:
-    """``url`` without its password (safe to print)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _check_name(kind: str, name: Any) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"a {kind} name is 1-100 letters, digits, '_', '.' or '-', got {name!r}")
-    return name
-
-
-class RedisBus:
+class RedisBus(StreamInspection):
     """A bus on Redis Streams, with the same interface as :class:`~edlib.messaging.memory.InMemoryBus`.
 
     ``url``: where Redis listens; ``partitions``: streams per topic (events with a key
@@ -123,13 +80,13 @@ class RedisBus:
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
         self.url = url
         self.partitions = partitions
-        self.consumer = _check_name("consumer", consumer or f"{socket.gethostname()}-{os.getpid()}")
-        self.prefix = _check_name("prefix", prefix)
+        self.consumer = check_name("consumer", consumer or f"{socket.gethostname()}-{os.getpid()}")
+        self.prefix = check_name("prefix", prefix)
         self.max_deliveries = max_deliveries
         self.claim_idle_ms = claim_idle_ms
         self.block_ms = block_ms
-        try:
-            self._redis = redis.Redis.from_url(url, socket_connect_timeout=3,
+        try:   # Any: redis-py types each reply as a union over its decode modes; this bus reads bytes
+            self._redis: Any = redis.Redis.from_url(url, socket_connect_timeout=3,
                                                socket_timeout=max(10.0, block_ms / 1000 + 10.0),
                                                health_check_interval=30)
         except ValueError as exc:
@@ -140,18 +97,16 @@ class RedisBus:
         self._nacked: dict[tuple[str, str], dict[tuple[int, str], tuple[int, float]]] = {}  # -> (attempt, due)
         self._next_claim: dict[tuple[str, str], float] = {}
         self._round_robin = 0
+        self._listeners: list[PublishListener] = []
+        self.capabilities = Capabilities(delayed_redelivery=True, blocking=block_ms > 0, shared_groups=True,
+                                         max_deliveries=max_deliveries)
         if check:
             self.ping()
 
     # -- keys --------------------------------------------------------------------------
     def stream(self, topic: str, partition: int = 0) -> str:
         """The key of one partition's stream."""
-        return f"{self.prefix}:{_check_name('topic', topic)}:{partition}"
-
-    @property
-    def dead_letter_stream(self) -> str:
-        """The key of the dead-letter stream."""
-        return f"{self.prefix}:dead-letters"
+        return f"{self.prefix}:{check_name('topic', topic)}:{partition}"
 
     # -- the interface -------------------------------------------------------------
     def publish(self, topic: str, event: Event) -> tuple[int, str]:
@@ -160,6 +115,7 @@ class RedisBus:
 
     def publish_many(self, topic: str, events: Iterable[Event], batch: int = 500) -> list[tuple[int, str]]:
         """Append ``events`` in order, ``batch`` XADDs per round trip (pipelined); return where each landed."""
+        events = list(events) if self._listeners else events
         keys = [self.stream(topic, p).encode() for p in range(self.partitions)]
         placed: list[tuple[int, str]] = []
         chunk: list[tuple[int, bytes]] = []
@@ -172,7 +128,36 @@ class RedisBus:
                 chunk = []
         if chunk:
             placed += self._xadd(keys, chunk)
+        if self._listeners:
+            for event in events if isinstance(events, list) else []:
+                for listener in self._listeners:
+                    listener(topic, event)
         return placed
+
+    def on_publish(self, listener: PublishListener) -> None:
+        """Call ``listener(topic, event)`` after each publish through this bus object."""
+        self._listeners.append(listener)
+
+    def seek(self, topic: str, group: str, offset: int | list[int] = 0) -> None:
+        """Move ``group`` to position ``offset`` of each partition's stream (or one offset each): replay.
+
+        (XGROUP SETID to the id of the entry before that position.)
+        """
+        offsets = offset if isinstance(offset, list) else [offset] * self.partitions
+        if len(offsets) != self.partitions:
+            raise ValueError(f"{topic!r} has {self.partitions} partitions; got {len(offsets)} offsets")
+        with self._talking():
+            self._check_group(topic, group)
+            for p, off in enumerate(offsets):
+                if isinstance(off, bool) or not isinstance(off, int) or off < 0:
+                    raise ValueError(f"offset must be an int >= 0, got {off!r}")
+                key = self.stream(topic, p)
+                before = self._redis.xrange(key, count=off) if off else []
+                if off and len(before) < off:
+                    raise ValueError(f"offset {off} is outside the log (0..{len(before)})")
+                self._redis.xgroup_setid(key, group, before[-1][0] if before else "0")
+            self._buffer.pop((topic, group), None)
+            self._nacked.pop((topic, group), None)
 
     def subscribe(self, topic: str, group: str, start: str = "earliest") -> None:
         """Create consumer group ``group`` on every partition of ``topic`` (idempotent).
@@ -180,7 +165,7 @@ class RedisBus:
         ``start="earliest"``: the group reads the whole stream (from id 0: a replay for a
         new group); ``"latest"``: only what is published from now on.
         """
-        _check_name("consumer group", group)
+        check_name("consumer group", group)
         if start not in ("earliest", "latest"):
             raise ValueError(f"start must be 'earliest' or 'latest', got {start!r}")
         with self._talking():
@@ -269,68 +254,6 @@ class RedisBus:
         self._bury(delivery.topic, delivery.group, delivery.partition, str(delivery.offset),
                    delivery.event.to_json(), reason, delivery.attempt)
 
-    def dead_letters(self) -> list[DeadLetter]:
-        """Every entry of the dead-letter stream, oldest first."""
-        with self._talking():
-            entries = self._redis.xrange(self.dead_letter_stream)
-        out = []
-        for _, fields in entries:
-            f = {k.decode(): v.decode() for k, v in fields.items()}
-            try:
-                event: Event | None = Event.from_json(f.get("event", ""))
-            except (TypeError, ValueError):
-                event = None
-            out.append(DeadLetter(f.get("topic", ""), f.get("group", ""), f.get("stream_id", ""),
-                                  f.get("reason", ""), int(f.get("deliveries", 0)), event,
-                                  "" if event is not None else f.get("event", "")))
-        return out
-
-    def pending(self, topic: str, group: str) -> list[PendingEntry]:
-        """The group's pending list (XPENDING): who holds which entry, for how long, delivered how often."""
-        out = []
-        with self._talking():
-            self._check_group(topic, group)
-            for p in range(self.partitions):
-                rows = self._redis.xpending_range(self.stream(topic, p), group, min="-", max="+", count=1_000_000)
-                out += [PendingEntry(topic, p, r["message_id"].decode(), r["consumer"].decode(),
-                                     int(r["time_since_delivered"]), int(r["times_delivered"])) for r in rows]
-        return out
-
-    def log(self, topic: str) -> list[Event]:
-        """Every event of ``topic`` (each partition's stream in turn, oldest first)."""
-        events = []
-        with self._talking():
-            for p in range(self.partitions):
-                for _, fields in self._redis.xrange(self.stream(topic, p)):
-                    events.append(Event.from_json(fields[b"event"]))
-        return events
-
-    def stored(self, topic: str, partition: int = 0) -> list[dict[str, str]]:
-        """The entries of one partition's stream as Redis holds them (field -> text), oldest first."""
-        with self._talking():
-            entries = self._redis.xrange(self.stream(topic, partition))
-        return [{k.decode(): v.decode("utf-8", "replace") for k, v in fields.items()} for _, fields in entries]
-
-    def length(self, topic: str) -> int:
-        """How many entries ``topic``'s streams hold (XLEN)."""
-        with self._talking():
-            return sum(int(self._redis.xlen(self.stream(topic, p))) for p in range(self.partitions))
-
-    def groups(self, topic: str) -> list[str]:
-        """Consumer groups of ``topic``, sorted."""
-        with self._talking():
-            try:
-                rows = self._redis.xinfo_groups(self.stream(topic, 0))
-            except redis.ResponseError:
-                return []
-        return sorted(r["name"].decode() for r in rows)
-
-    def delete_everything(self) -> int:
-        """Delete every key under this bus's prefix (streams, groups, dead letters); return how many."""
-        with self._talking():
-            keys = list(self._redis.scan_iter(match=f"{self.prefix}:*", count=1000))
-            return int(self._redis.delete(*keys)) if keys else 0
-
     def close(self) -> None:
         """Close the connections."""
         self._redis.close()
@@ -339,19 +262,8 @@ class RedisBus:
         return f"RedisBus({safe_url(self.url)!r}, consumer={self.consumer!r}, partitions={self.partitions})"
 
     # -- internals -------------------------------------------------------------------
-    @contextmanager
-    def _talking(self) -> Iterator[None]:
-        """Turn redis-py's connection errors into one clear :class:`BrokerUnavailable`."""
-        try:
-            yield
-        except redis.AuthenticationError as exc:  # pragma: no cover (needs a password-protected server)
-            raise BrokerUnavailable(f"the Redis broker at {safe_url(self.url)} refused us: "
-                                    f"{_first_line(exc)}; check the password in the URL") from None
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise BrokerUnavailable(
-                f"cannot reach the Redis broker at {safe_url(self.url)} ({_first_line(exc)}). Is redis-server "
-                "running there? Start one (redis-server --port 6379 --save '') or pass the right URL "
-                "(--broker redis://HOST:PORT).") from None
+    def _talking(self) -> AbstractContextManager[None]:
+        return talking(self.url)
 
     def _partition(self, key: str | None) -> int:
         if self.partitions == 1:
@@ -359,7 +271,7 @@ class RedisBus:
         if key is None:
             self._round_robin += 1
             return self._round_robin % self.partitions
-        return zlib.crc32(key.encode("utf-8")) % self.partitions
+        return partition_of(key, self.partitions)
 
     def _group_info(self, key: str, group: str, topic: str) -> dict[str, Any]:
         try:
@@ -456,47 +368,14 @@ class RedisBus:
         return out
 
     def _xadd(self, keys: list[bytes], chunk: list[tuple[int, bytes]]) -> list[tuple[int, str]]:
-        """XADD each ``(partition, event JSON)`` of ``chunk``: one write of all commands, then the replies.
-
-        The commands are packed here, once for the whole batch (redis-py's pipeline packs
-        each command separately, which costs more than the XADD itself).
-        """
-        packed = b"".join(b"*5\r\n$4\r\nXADD\r\n$%d\r\n%b\r\n$1\r\n*\r\n$5\r\nevent\r\n$%d\r\n%b\r\n"
-                          % (len(keys[p]), keys[p], len(text), text) for p, text in chunk)
-        pool = self._redis.connection_pool
+        """XADD each ``(partition, event JSON)`` of ``chunk``: one write of all commands, then the replies."""
         with self._talking():
-            conn = pool.get_connection()
-            try:
-                conn.send_packed_command([packed])
-                ids = [conn.read_response() for _ in chunk]
-            except BaseException:
-                conn.disconnect()                      # replies may be left unread: never reuse it
-                raise
-            finally:
-                pool.release(conn)
+            ids = send_packed(self._redis.connection_pool, packed_xadds(keys, chunk), len(chunk))
         return [(p, i.decode()) for (p, _), i in zip(chunk, ids)]
 
     def _bury(self, topic: str, group: str, partition: int, sid: str, raw: str, reason: str, deliveries: int) -> None:
         with self._talking():
             pipe = self._redis.pipeline(transaction=True)
-            pipe.xadd(self.dead_letter_stream, {"topic": topic, "group": group, "stream_id": sid, "event": raw,
-                                                "reason": reason, "deliveries": str(deliveries)})
+            pipe.xadd(self.dead_letter_stream, dead_letter_fields(topic, group, sid, raw, reason, deliveries))
             pipe.xack(self.stream(topic, partition), group, sid)
             pipe.execute()
-
-
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-
-
-def wire(event: Event) -> bytes:
-    """``event.to_json()`` as UTF-8 bytes, made faster: the same text, without copying the data first.
-
-    (``to_json`` thaws the read-only data into plain dicts; the JSON encoder reads the
-    frozen dicts and tuples as they are. ``tests/broker`` checks both give the same text.)
-    """
-    return _ENCODE(vars(event)).encode("utf-8")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edlib.messaging.memory import InMemoryBus
 from edlib.core.payloads import thaw
+from edlib.messaging.memory import InMemoryBus
 
 MASK = "*"
 

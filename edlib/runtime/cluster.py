@@ -32,10 +32,10 @@ from typing import Any
 
 import networkx as nx
 
+from edlib.core.trace import Trace
+from edlib.messaging.redis_streams import RedisBus
 from edlib.runtime.host import TRACE_TABLE
 from edlib.runtime.processes import Processes
-from edlib.messaging.redis_streams import RedisBus
-from edlib.core.trace import Trace
 
 STEP_MS = 10.0
 """Virtual ms between two consecutive records of a replayed multi-process trace."""

@@ -4,7 +4,7 @@ Inside a :class:`~edlib.simulation.world.World` a service's handlers are run by 
 on a virtual clock. A :class:`ServiceHost` runs the *same* plain functions (registered with
 the same ``handles``/``endpoint`` decorators, asking for the same ``db``, ``publish``,
 ``outbox``, ``service``, ``now``) against any bus with the interface of
-:class:`~edlib.messaging.memory.EventBus`: the in-memory one or :class:`~edlib.messaging.redis_streams.RedisBus`::
+:class:`~edlib.messaging.protocol.EventBus`: the in-memory one or :class:`~edlib.messaging.redis_streams.RedisBus`::
 
     host = ServiceHost("orders", RedisBus(url, consumer="orders-1"), "orders.db")
     shop.orders(host)                  # registers record_order, exactly as event_shop() does
@@ -24,22 +24,23 @@ a run of several processes (:mod:`edlib.runtime.cluster`).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import random
 import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from edlib.messaging.memory import Delivery, EventBus
+from edlib.core.clock import EpochClock
 from edlib.core.database import Database
 from edlib.core.events import Event, EventFactory, check_event_type
+from edlib.core.handlers import Handler, InvalidEvent
 from edlib.core.ids import RandomUuids
 from edlib.core.retry import RetryPolicy
-from edlib.core.schemas import check
-from edlib.simulation.service import Handler, InvalidEvent
+from edlib.messaging.protocol import Delivery, EventBus
+from edlib.runtime.rights import Rights
+from edlib.runtime.runner import DUPLICATE, HandlerRunner
 
 try:
     import fcntl
@@ -57,13 +58,6 @@ class Stopper(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
-class EpochClock:
-    """Wall-clock milliseconds since 1970: comparable between processes on one machine."""
-
-    def now(self) -> float:
-        return time.time() * 1000.0
-
-
 class ServiceHost:
     """Runs one service's handlers against ``bus``, with its own SQLite database at ``db_path``.
 
@@ -73,23 +67,26 @@ class ServiceHost:
     once) and when to give up on it; ``idempotent``: skip events already processed;
     ``slow_ms``: make each event take at least this long, waiting after its work is
     committed and before the ack (the window where a crash makes a duplicate; for
-    experiments); ``trace``:
-    record what happens in the database's ``trace`` table. Instances of one service may
-    share one database file: a file lock serialises their transactions.
+    experiments); ``trace``: record what happens in the database's ``trace`` table;
+    ``publishes`` (least privilege): the only event types it may publish (None: any).
+    Instances of one service may share one database file: a file lock serialises their
+    transactions. Its handlers run through the same
+    :class:`~edlib.runtime.runner.HandlerRunner` as a simulated service's.
     """
 
     def __init__(self, name: str, bus: EventBus, db_path: str = ":memory:", *, consumer: str | None = None,
                  batch: int = 10, retry: RetryPolicy | None = None, idempotent: bool = True,
-                 slow_ms: float = 0.0, events: EventFactory | None = None, trace: bool = True) -> None:
+                 slow_ms: float = 0.0, events: EventFactory | None = None, trace: bool = True,
+                 publishes: Iterable[str] | None = None) -> None:
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"a service name is a word such as 'orders', got {name!r}")
         if not isinstance(batch, int) or batch < 1:
             raise ValueError(f"batch must be a positive int, got {batch!r}")
         self.name = name
         self.bus = bus
-        self.consumer = consumer or getattr(bus, "consumer", name)
+        self.consumer = consumer or name
         self.batch = batch
-        self.retry = retry or RetryPolicy(max_attempts=getattr(bus, "max_deliveries", 5))
+        self.retry = retry or RetryPolicy(max_attempts=bus.capabilities.max_deliveries or 5)
         self.idempotent = idempotent
         self.slow_ms = slow_ms
         self.events = events or EventFactory(RandomUuids(), EpochClock())
@@ -97,20 +94,18 @@ class ServiceHost:
         self.handlers: dict[str, Handler] = {}
         self.endpoints: dict[str, Handler] = {}
         self.topics: dict[str, str] = {}          # event type -> topic it is consumed from
-        self.publishes: set[str] = set()
-        self.dead_letters: list[dict[str, Any]] = []   # for buses without a dead-letter stream
         self.handled = 0
         self.db = Database(name, db_path, self._wrote)
-        self._lock_file = open(f"{db_path}.lock", "a") if db_path != ":memory:" and fcntl is not None else None
+        self._lock_file = open(f"{db_path}.lock", "a") if db_path != ":memory:" and fcntl is not None else None  # noqa: SIM115 (held open for the host's life: closed in close() or by the finalizer)
         self._mutex = threading.RLock()
         self._depth = 0
-        nack_params = inspect.signature(bus.nack).parameters
-        self._nack_takes_reason, self._nack_takes_delay = "reason" in nack_params, "delay_ms" in nack_params
         self._rng = random.Random(f"{name}/{self.consumer}")      # for the retry policy's jitter
         self._subscribed: set[str] = set()
-        self._current: Event | None = None
-        self._pending: list[tuple[str, Any, str | None, str | None]] | None = None
         self._writes: Counter[str] | None = None
+        self.runner = HandlerRunner(name, self.db, events=self.events, send=self.send,
+                                    rights=Rights(name, None if publishes is None else
+                                                  [check_event_type(t) for t in publishes]),
+                                    service=self, exclusive=self._exclusive)
         self._tracing_now = False
         if self._lock_file is not None:
             weakref.finalize(self, self._lock_file.close)
@@ -143,74 +138,53 @@ class ServiceHost:
     # -- what handlers may ask for -----------------------------------------------------
     def now(self) -> float:
         """Wall-clock ms (what ``now`` is in a handler here)."""
-        return self.events.clock.now()
+        return self.runner.now()
+
+    @property
+    def publishes(self) -> set[str]:
+        """Event types it has published or written to its outbox."""
+        return self.runner.publishes
 
     def publish(self, event_type: str, data: dict | None = None, *, key: str | None = None,
                 topic: str | None = None) -> None:
         """Publish an event from this service: after the handler's transaction commits, or at once outside one."""
-        self.publishes.add(event_type)
-        if self._pending is not None:
-            self.events(event_type, data)             # validate now, where the mistake is
-            self._pending.append((event_type, data, key, topic))
-            return
-        self.send(self.events(event_type, data, key=key, source=self.name, causation=self._current), topic)
+        self.runner.publish(event_type, data, key=key, topic=topic)
 
     def outbox(self, event_type: str, data: dict | None = None, *, key: str | None = None,
                topic: str | None = None) -> Event:
         """Write an event to this service's outbox table in the handler's transaction; it is sent after commit."""
-        self.publishes.add(event_type)
-        event = self.events(event_type, data, key=key, source=self.name, causation=self._current)
-        self.db.execute('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, '
-                        'event TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)')
-        self.db.execute("INSERT INTO outbox (topic, event) VALUES (?, ?)", (topic or event_type, event.to_json()))
-        return event
+        return self.runner.outbox(event_type, data, key=key, topic=topic)
 
     # -- doing work -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Database]:
+    def transaction(self) -> contextlib.AbstractContextManager[Database]:
         """A transaction on this service's database, holding its file lock: all or nothing."""
-        with self._exclusive(), self.db.transaction() as db:
-            yield db
+        return self.runner.transaction()
 
     def call(self, endpoint: str, data: Any) -> Any:
         """Run endpoint ``endpoint`` with ``data`` in one transaction; return its answer."""
         if endpoint not in self.endpoints:
             raise KeyError(f"{self.name!r} has no endpoint {endpoint!r}; it has {sorted(self.endpoints)}")
-        handler = self.endpoints[endpoint]
-        if handler.schema is not None:
-            check(data, handler.schema, "request body")
-        with self.transaction():
-            return handler.fn(data, **self._deps(handler))
+        return self.runner.run(self.endpoints[endpoint], data)
 
     def handle_event(self, event: Event) -> bool:
-        """Run the handler for ``event`` in one transaction; False if it was skipped as a duplicate."""
+        """Run the handler for ``event`` in one transaction; False if it was skipped as a duplicate.
+
+        Then record the writes it committed, and send what its outbox holds.
+        """
         handler = self.handlers.get(event.type)
         if handler is None:
             return True
-        if handler.schema is not None:
-            try:
-                check(event.data, handler.schema, f"{event.type} data")
-            except ValueError as exc:
-                raise InvalidEvent(str(exc)) from None
-        self._current, self._pending, self._writes = event, [], Counter()
+        self._writes = Counter()
         try:
-            with self.transaction():
-                if self.idempotent and self._seen(event.id):
-                    fresh = False
-                else:
-                    handler.fn(event, **self._deps(handler))
-                    fresh = True
-            writes, pending = self._writes, self._pending
-            self._writes = self._pending = None
-            for verb, rows in sorted(writes.items()):
-                self.record("write", self.name, f"{self.name}.db", verb, event.id,
-                            detail=f"{rows} row{'s' if rows != 1 else ''}")
-            for event_type, data, key, topic in pending:
-                self.send(self.events(event_type, data, key=key, source=self.name, causation=event), topic)
-            self._relay()
-            return fresh
+            fresh = self.runner.run(handler, event, idempotent=self.idempotent) is not DUPLICATE
+            writes, self._writes = self._writes, None
         finally:
-            self._current = self._pending = self._writes = None
+            self._writes = None
+        for verb, rows in sorted(writes.items()):
+            self.record("write", self.name, f"{self.name}.db", verb, event.id,
+                        detail=f"{rows} row{'s' if rows != 1 else ''}")
+        self.runner.relay()
+        return fresh
 
     def process(self, d: Delivery) -> None:
         """Handle one delivery and settle it with the bus: ack, nack, or dead letter."""
@@ -266,7 +240,7 @@ class ServiceHost:
 
     def run(self, stop: Stopper, idle_s: float = 0.02) -> None:
         """Poll until ``stop`` is set; sleep ``idle_s`` when there was nothing (a blocking bus waits itself)."""
-        blocking = bool(getattr(self.bus, "block_ms", 0))
+        blocking = self.bus.capabilities.blocking
         while not stop.is_set():
             if not self.poll(stop) and not blocking:
                 stop.wait(idle_s)
@@ -287,49 +261,21 @@ class ServiceHost:
             self._tracing_now = False
 
     # -- internals -------------------------------------------------------------------------
-    def _deps(self, handler: Handler) -> dict[str, Any]:
-        deps = {"db": self.db, "publish": self.publish, "outbox": self.outbox, "service": self, "now": self.now()}
-        return {name: deps[name] for name in handler.wants}
-
     def send(self, event: Event, topic: str | None = None) -> None:
         """Publish an event made elsewhere (recorded in the trace) to ``topic`` (default: its type)."""
         self.record("publish", event.source or self.name, "bus", event.type, event.id)
         self.bus.publish(topic or event.type, event)
-
-    def _relay(self) -> None:
-        """Publish unsent outbox rows in order, marking each sent after its publish."""
-        if "outbox" not in self.db.tables():
-            return
-        for row in self.db.query("SELECT seq, topic, event FROM outbox WHERE sent = 0 ORDER BY seq"):
-            self.send(Event.from_json(row["event"]), row["topic"])
-            with self._exclusive():
-                self.db.execute("UPDATE outbox SET sent = 1 WHERE seq = ?", (row["seq"],))
-
-    def _seen(self, event_id: str) -> bool:
-        """Record ``event_id`` as processed (in the running transaction); True if it already was."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS processed_events (id TEXT PRIMARY KEY)")
-        return self.db.execute("INSERT OR IGNORE INTO processed_events (id) VALUES (?)", (event_id,)) == 0
 
     def _wrote(self, verb: str, rows: int) -> None:
         if self._writes is not None and not self._tracing_now:
             self._writes[verb] += rows
 
     def _nack(self, d: Delivery, reason: str) -> None:
-        if self._nack_takes_delay:     # RedisBus: keeps the reason, holds the event back for the backoff
-            self.bus.nack(d, reason=reason, delay_ms=self.retry.delay_ms(d.attempt, self._rng))  # type: ignore[call-arg]
-        elif self._nack_takes_reason:
-            self.bus.nack(d, reason=reason)  # type: ignore[call-arg]
-        else:
-            self.bus.nack(d)
+        """Give ``d`` back, held back for the retry policy's backoff where the bus can (see its capabilities)."""
+        self.bus.nack(d, reason=reason, delay_ms=self.retry.delay_ms(d.attempt, self._rng))
 
     def _dead_letter(self, d: Delivery, reason: str) -> None:
-        bury = getattr(self.bus, "dead_letter", None)
-        if bury is not None:
-            bury(d, reason)
-        else:
-            self.bus.ack(d)
-            self.dead_letters.append({"service": self.name, "topic": d.topic, "event": d.event,
-                                      "reason": reason, "attempts": d.attempt})
+        self.bus.dead_letter(d, reason)
         self.record("dead_letter", "bus", "dead letters", d.event.type, d.event.id, ok=False,
                     detail=f"{self.name}, after {d.attempt} deliveries: {reason}")
 

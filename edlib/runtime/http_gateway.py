@@ -3,7 +3,8 @@
 Routes (JSON in, JSON out, on a loopback port):
 
 - ``POST /orders`` with ``{"item": "book", "qty": 1}``: validated at the edge
-  (:func:`~edlib.core.payloads.validate_payload`, then :data:`~edlib.course.shop.ORDER_SCHEMA`), given an
+  (:func:`~edlib.core.payloads.validate_payload`, then the order schema it is given, the shop's
+  :data:`~edlib.course.shop.ORDER_SCHEMA`), given an
   id (``order-1``, ``order-2`` ... counted in the gateway's own database), published as
   ``OrderPlaced`` and answered ``202 Accepted`` with the order id;
 - ``GET /orders/{id}``: the order from the read model (the ``orders_view`` service, fed
@@ -22,18 +23,18 @@ import re
 import sys
 import threading
 import traceback
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from edlib.messaging.memory import EventBus
-from edlib.runtime.host import ServiceHost
+from edlib.core.handlers import NotFound
 from edlib.core.ids import RandomUuids
 from edlib.core.payloads import MAX_PAYLOAD_BYTES, thaw, validate_payload
-from edlib.messaging.redis_streams import BrokerUnavailable
 from edlib.core.schemas import check
-from edlib.simulation.service import NotFound
-from edlib.course.shop import ORDER_SCHEMA
+from edlib.messaging.protocol import EventBus
+from edlib.messaging.redis_streams import BrokerUnavailable
+from edlib.runtime.host import ServiceHost
 
 MAX_BODY_BYTES = MAX_PAYLOAD_BYTES
 """Largest request body read; a longer one is refused with 413 before it is read."""
@@ -50,11 +51,14 @@ class GatewayApp:
     """What the gateway does with one request, without sockets: ``handle(...) -> (status, body, headers)``.
 
     ``bus``: where orders are published; ``db_path``: the gateway's own database (order
-    counter and trace); ``view``: the read model host answering ``GET /orders/{id}``.
+    counter and trace); ``view``: the read model host answering ``GET /orders/{id}``;
+    ``order_schema``: the JSON Schema an order must satisfy.
     """
 
-    def __init__(self, bus: EventBus, db_path: str = ":memory:", view: ServiceHost | None = None) -> None:
+    def __init__(self, bus: EventBus, db_path: str = ":memory:", view: ServiceHost | None = None, *,
+                 order_schema: Mapping[str, Any]) -> None:
         self.bus = bus
+        self.order_schema = order_schema
         self.host = ServiceHost("gateway", bus, db_path, consumer="gateway")
         self.view = view
         self._ids = RandomUuids()
@@ -94,7 +98,7 @@ class GatewayApp:
 
     def _create(self, content_type: str | None, body: bytes, request_id: str) -> Answer:
         try:
-            data = parse_order(content_type, body)
+            data = parse_order(content_type, body, self.order_schema)
         except _Refused as refused:
             return refused.status, {"error": refused.message}, {}
         with self.host.transaction() as db:         # the id is used only if the event is published
@@ -117,10 +121,8 @@ class GatewayApp:
             return 404, {"error": f"{exc} (yet: a new order shows up once the read model has seen it)"}, {}
 
     def _health(self) -> Answer:
-        ping = getattr(self.bus, "ping", None)
         try:
-            if ping is not None:
-                ping()
+            self.bus.ping()
         except BrokerUnavailable:
             return 503, {"status": "unavailable", "broker": "unreachable"}, {}
         return 200, {"status": "ok", "broker": "reachable"}, {}
@@ -132,7 +134,7 @@ class _Refused(Exception):
         self.status, self.message = status, message
 
 
-def parse_order(content_type: str | None, body: bytes) -> dict[str, Any]:
+def parse_order(content_type: str | None, body: bytes, schema: Mapping[str, Any]) -> dict[str, Any]:
     """The order in a POST body, checked at the edge; raises _Refused(status, message) otherwise."""
     if not body.strip():
         raise _Refused(400, f"request body is empty: send a JSON object such as {EXAMPLE}")
@@ -152,7 +154,7 @@ def parse_order(content_type: str | None, body: bytes) -> dict[str, Any]:
         raise _Refused(400, f"request body is not valid JSON ({exc})") from None
     try:
         data = thaw(validate_payload(raw, "request body"))
-        check(data, ORDER_SCHEMA, "request body")
+        check(data, schema, "request body")
     except (TypeError, ValueError) as exc:
         raise _Refused(400, str(exc)) from None
     return data

@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from edlib.runtime.host import ServiceHost
 from edlib.messaging.redis_streams import DEFAULT_URL, BrokerUnavailable, RedisBus
+from edlib.runtime.host import ServiceHost
 
 EXIT_BROKER = 2
 
@@ -72,7 +72,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     service.add_argument("name", help="the service, e.g. orders")
     service.add_argument("--consumer", help="this instance's name in the group (default NAME-PID)")
     service.add_argument("--batch", type=int, default=10, help="events asked for at once (default %(default)s)")
-    service.add_argument("--slow-ms", type=float, default=0.0, help="each event takes at least this long (waiting between commit and ack)")
+    service.add_argument("--slow-ms", type=float, default=0.0,
+                         help="each event takes at least this long (waiting between commit and ack)")
     gateway = parts.add_parser("gateway", parents=[common], help="serve HTTP and host the orders_view read model")
     gateway.add_argument("--view-db", required=True, help="the read model's SQLite database file")
     gateway.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
@@ -81,7 +82,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def installer(app: str, name: str) -> Callable[[Any], None]:
     """The function that registers service ``name``'s handlers, from module ``app``'s SERVICES."""
-    services = getattr(importlib.import_module(app), "SERVICES", {})
+    services = vars(importlib.import_module(app)).get("SERVICES", {})
     if name not in services:
         raise SystemExit(f"edlib.runtime.process: {app} has no service {name!r}; it has {sorted(services)}")
     return services[name]
@@ -106,17 +107,19 @@ def run_service(args: argparse.Namespace, stop: StopFlag) -> None:
 
 def run_gateway(args: argparse.Namespace, stop: StopFlag) -> None:
     """``gateway``: serve HTTP, and feed the read model in a thread, until stopped."""
-    from edlib.runtime.http_gateway import GatewayApp, serve
     from edlib.core.schemas import validator
-    from edlib.course.shop import ORDER_SCHEMA
+    from edlib.runtime.http_gateway import GatewayApp, serve
 
-    validator(ORDER_SCHEMA)          # load the schema checker now, not during the first request
+    schema = vars(importlib.import_module(args.app)).get("ORDER_SCHEMA")
+    if schema is None:
+        raise SystemExit(f"edlib.runtime.process: {args.app} has no ORDER_SCHEMA for the gateway")
+    validator(schema)                # load the schema checker now, not during the first request
     view = ServiceHost("orders_view", make_bus(args, "orders_view-1"), args.view_db, consumer="orders_view-1")
     installer(args.app, "orders_view")(view)
     view.subscribe_all()
     feeder = threading.Thread(target=_keep_running, args=(view, stop), name="orders_view", daemon=True)
     feeder.start()
-    server, _ = serve(GatewayApp(make_bus(args, "gateway"), args.db, view), args.port)
+    server, _ = serve(GatewayApp(make_bus(args, "gateway"), args.db, view, order_schema=schema), args.port)
     print(f"ready gateway {server.url}", flush=True)
     try:
         stop.wait()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from edlib.simulation.faults import crash, lose_acks, restart
 from edlib.core.retry import RetryPolicy
+from edlib.simulation.faults import crash, lose_acks, restart
 from edlib.simulation.world import World
 
 CONSUMERS = ("ledger", "notifier")

@@ -9,23 +9,14 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from edlib.simulation.crashes import CRASH_POINTS, Crash
+
+__all__ = ["CRASH_POINTS", "Crash", "crash", "crash_relay", "delay_publishes", "lose_acks", "random_outages",
+           "restart"]
+
 if TYPE_CHECKING:  # pragma: no cover
     from edlib.simulation.service import Service
     from edlib.simulation.world import World
-
-CRASH_POINTS = ("during", "after_commit")
-"""Where a crash can hit a handler: ``during`` its work (the transaction rolls back) or
-``after_commit`` (its changes are saved, but what came next, an ack or a publish, never
-happens)."""
-
-
-class Crash(BaseException):
-    """An injected process crash. A BaseException, so a handler's ``except Exception`` cannot hide it."""
-
-    def __init__(self, service: str, point: str, restart_ms: float) -> None:
-        super().__init__(f"{service} crashed ({point.replace('_', ' ')}, injected)")
-        self.service, self.point, self.restart_ms = service, point, restart_ms
-
 
 def crash(service: "Service", at: int, point: str = "during", restart_ms: float = 1000.0) -> None:
     """Crash ``service`` while it handles its ``at``-th message (event or call, counted from 1).
@@ -55,7 +46,7 @@ def crash_relay(service: "Service", at_row: int, restart_ms: float = 1000.0) -> 
 def restart(service: "Service", at_ms: float, down_ms: float = 200.0) -> None:
     """Restart ``service`` at virtual time ``at_ms``: down for ``down_ms``, in-flight work redelivered."""
     service.down(at_ms, at_ms + down_ms)
-    service.world.fault_counts["restarts"] += 1
+    service.fault_counts["restarts"] += 1
 
 
 def lose_acks(world: "World", probability: float, seed: int = 0) -> None:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from edlib.messaging.memory import BacklogFull
 from edlib.core.events import check_event_type
+from edlib.core.handlers import NotFound
 from edlib.core.payloads import thaw, validate_payload
 from edlib.core.schemas import check, validator
-from edlib.simulation.service import NotFound, ServiceUnavailable
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edlib.simulation.world import World
+from edlib.messaging.protocol import BacklogFull
+from edlib.simulation.env import Env
+from edlib.simulation.service import ServiceUnavailable
 
 _METHODS = ("GET", "POST", "PUT", "DELETE")
 
@@ -80,10 +79,11 @@ def _compile(pattern: str) -> re.Pattern:
 class Gateway:
     """Routes client requests to services (sync) or to the bus (events)."""
 
-    def __init__(self, world: "World", latency_ms: float = 1.0) -> None:
-        self.world = world
+    def __init__(self, env: Env, latency_ms: float = 1.0, responses: list[Response] | None = None) -> None:
+        self.env = env
         self.latency_ms = latency_ms
         self.routes: list[Route] = []
+        self.responses: list[Response] = [] if responses is None else responses
 
     def route(self, spec: str, *, call: str | list[str] | None = None, publish: str | None = None,
               topic: str | None = None, id_prefix: str | None = None, schema: dict | None = None) -> Route:
@@ -107,7 +107,7 @@ class Gateway:
             service, _, endpoint = target.partition(".")
             if not endpoint:
                 raise ValueError(f"name calls as 'service.endpoint', got {target!r}")
-            self.world.service(service)  # must exist
+            self.env.peer(service)  # must exist
             calls.append((service, endpoint))
         if publish is not None:
             check_event_type(publish)
@@ -119,14 +119,14 @@ class Gateway:
 
     def handle(self, spec: str, body: Any = None) -> Response:
         """Serve one client request now; never raises for bad input (4xx) or outages (503)."""
-        world = self.world
-        request_id = world.ids("req")
-        sent = world.now
+        env = self.env
+        request_id = env.ids("req")
+        sent = env.now
         try:
             method, path = spec.split()
         except (AttributeError, ValueError):
             return self._respond(request_id, sent, 400, {"error": f"a request looks like 'POST /orders', got {spec!r}"})
-        world.trace.record(sent, "request", "client", "gateway", f"{method} {path}", request_id)
+        env.trace.record(sent, "request", "client", "gateway", f"{method} {path}", request_id)
         for route in self.routes:
             params = route.match(method, path)
             if params is not None:
@@ -136,11 +136,11 @@ class Gateway:
         try:
             data = self._input(route, body, params)
         except (TypeError, ValueError) as exc:
-            world.clock.advance(self.latency_ms)
+            env.clock.advance(self.latency_ms)
             return self._respond(request_id, sent, 400, {"error": str(exc)})
         if route.publish is not None:
             return self._publish(route, data, request_id, sent)
-        world.clock.advance(self.latency_ms)
+        env.clock.advance(self.latency_ms)
         return self._call(route, data, request_id, sent)
 
     def _input(self, route: Route, body: Any, params: dict[str, str]) -> dict:
@@ -152,17 +152,18 @@ class Gateway:
         return {**data, **params}
 
     def _publish(self, route: Route, data: dict, request_id: str, sent: float) -> Response:
+        assert route.publish is not None            # handle() sends only publishing routes here
         key = None
         if route.id_prefix:
-            key = self.world.ids(route.id_prefix)
+            key = self.env.ids(route.id_prefix)
             data = {f"{route.id_prefix}_id": key, **data}
         try:
-            event = self.world.publish(route.publish, data, key=key, topic=route.topic, source="gateway",
-                                       correlation_id=request_id)
+            event = self.env.send(self.env.events(route.publish, data, key=key, source="gateway",
+                                                  correlation_id=request_id), route.topic)
         except BacklogFull as exc:
-            self.world.clock.advance(self.latency_ms)
+            self.env.clock.advance(self.latency_ms)
             return self._respond(request_id, sent, 429, {"error": f"busy, try again later ({exc})"})
-        self.world.clock.advance(self.latency_ms)
+        self.env.clock.advance(self.latency_ms)
         body = {"status": "accepted", "event_id": event.id}
         if key:
             body[f"{route.id_prefix}_id"] = key
@@ -172,7 +173,7 @@ class Gateway:
         result: dict = {}
         for service, endpoint in route.calls:
             try:
-                answer = self.world.service(service).handle_call(endpoint, data, caller="gateway")
+                answer = self.env.peer(service).handle_call(endpoint, data, caller="gateway")
             except ServiceUnavailable as exc:
                 return self._respond(request_id, sent, 503, {"error": str(exc)})
             except NotFound as exc:
@@ -180,7 +181,8 @@ class Gateway:
             except (TypeError, ValueError) as exc:
                 return self._respond(request_id, sent, 400, {"error": f"{service}: {exc}"})
             except Exception as exc:  # a bug in a handler: say which, leak nothing else
-                return self._respond(request_id, sent, 500, {"error": f"{service}.{endpoint} failed ({type(exc).__name__})"})
+                return self._respond(request_id, sent, 500,
+                                     {"error": f"{service}.{endpoint} failed ({type(exc).__name__})"})
             if isinstance(answer, dict):
                 result.update(answer)
             elif answer is not None:
@@ -189,9 +191,9 @@ class Gateway:
         return self._respond(request_id, sent, 201 if route.method == "POST" else 200, result)
 
     def _respond(self, request_id: str, sent: float, status: int, body: dict) -> Response:
-        now = self.world.now
-        self.world.trace.record(now, "response", "gateway", "client", str(status), request_id,
+        now = self.env.now
+        self.env.trace.record(now, "response", "gateway", "client", str(status), request_id,
                                 ok=200 <= status < 300, detail=body.get("error", ""))
         response = Response(status, body, request_id, sent, now)
-        self.world.responses.append(response)
+        self.responses.append(response)
         return response

@@ -9,52 +9,87 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import Any
 
-from collections import Counter
-
-from edlib.messaging.memory import BacklogFull, Delivery, InMemoryBus
-from edlib.simulation.consumer import Consumer
 from edlib.core.clock import VirtualClock
 from edlib.core.database import Databases
 from edlib.core.events import Event, EventFactory, check_event_type
-from edlib.simulation.gateway import Gateway, Response
 from edlib.core.ids import make_ids
-from edlib.simulation.scheduler import Scheduler
 from edlib.core.retry import RetryPolicy
-from edlib.simulation.service import Service
 from edlib.core.trace import Trace
+from edlib.messaging.memory import InMemoryBus
+from edlib.messaging.protocol import BacklogFull, Delivery, EventBus
+from edlib.simulation.consumer import Consumer
+from edlib.simulation.crashes import FaultState
+from edlib.simulation.env import Env
+from edlib.simulation.gateway import Gateway, Response
+from edlib.simulation.scheduler import Scheduler
+from edlib.simulation.service import Service
+
 
 class World:
     """A whole system on one virtual clock: services, databases, gateway, bus and trace.
 
     ``seed`` seeds everything random in the world (``world.random``, seeded uuids), so
     the same seed gives the same run; ``ids="uuid"`` gives real random uuids instead.
+    ``bus``: any :class:`~edlib.messaging.protocol.EventBus` (default: an
+    :class:`~edlib.messaging.memory.InMemoryBus` with ``partitions`` and ``max_backlog``).
     """
 
     def __init__(self, seed: int = 0, *, ids: str = "sequential", partitions: int = 1,
-                 max_backlog: int | None = None, gateway_latency_ms: float = 1.0, trace: bool = True) -> None:
+                 max_backlog: int | None = None, gateway_latency_ms: float = 1.0, trace: bool = True,
+                 bus: EventBus | None = None) -> None:
+        if bus is not None and (partitions != 1 or max_backlog is not None):
+            raise ValueError("give partitions and max_backlog to the bus you pass, not to the World")
         self.seed = seed
         self.random = random.Random(seed)
         self.clock = VirtualClock()
         self.scheduler = Scheduler(self.clock)
         self.ids = make_ids(ids, seed)
         self.events = EventFactory(self.ids, self.clock)
-        self.bus = InMemoryBus(partitions, max_backlog)
+        self.bus: EventBus = bus if bus is not None else InMemoryBus(partitions, max_backlog)
         self.databases = Databases()
         self.trace = Trace(enabled=trace)
         self.services: dict[str, Service] = {}
-        self.gateway = Gateway(self, gateway_latency_ms)
         self.responses: list[Response] = []
         self.dead_letters: list[dict[str, Any]] = []
         self.retry = RetryPolicy()
-        self.fault_counts: Counter[str] = Counter()
-        self.lost_ack: tuple[float, random.Random] | None = None
-        self.publish_delay: tuple[float, float, random.Random] | None = None
+        self.faults = FaultState()
         self.event_owners: dict[str, str] = {}
         self._consumers: dict[tuple[str, str], Consumer] = {}
+        self.env = Env(clock=self.clock, scheduler=self.scheduler, trace=self.trace, events=self.events,
+                       ids=self.ids, databases=self.databases, bus=self.bus, faults=self.faults,
+                       random=self.random, owners=MappingProxyType(self.event_owners), send=self.publish_event,
+                       peer=self.service, default_retry=self._retry_policy, subscribe=self._subscribe,
+                       outage_scheduled=self._outage_scheduled, dead_letter=self.dead_letter)
+        self.gateway = Gateway(self.env, gateway_latency_ms, self.responses)
         self.bus.on_publish(self._published)
+
+    @property
+    def fault_counts(self) -> Counter[str]:
+        """How many faults of each kind were injected so far (crashes, lost_acks, restarts...)."""
+        return self.faults.counts
+
+    @property
+    def lost_ack(self) -> tuple[float, random.Random] | None:
+        """(probability, rng) of losing a consumer's ack (see :func:`edlib.simulation.faults.lose_acks`)."""
+        return self.faults.lost_ack
+
+    @lost_ack.setter
+    def lost_ack(self, value: tuple[float, random.Random] | None) -> None:
+        self.faults.lost_ack = value
+
+    @property
+    def publish_delay(self) -> tuple[float, float, random.Random] | None:
+        """(probability, max ms, rng) of delaying a publish (see :func:`edlib.simulation.faults.delay_publishes`)."""
+        return self.faults.publish_delay
+
+    @publish_delay.setter
+    def publish_delay(self, value: tuple[float, float, random.Random] | None) -> None:
+        self.faults.publish_delay = value
 
     # -- building -----------------------------------------------------------------
     @property
@@ -78,10 +113,9 @@ class World:
         if taken:
             raise ValueError(f"{name!r} cannot own {sorted(taken)}: already published by "
                              f"{sorted(set(taken.values()))}")
-        svc = self.services[name] = Service(self, name, latency_ms)
-        if publishes is not None:
-            svc.allowed_events = frozenset(owned)
-            self.event_owners.update({t: name for t in owned})
+        svc = self.services[name] = Service(self.env, name, latency_ms,
+                                            publishes=None if publishes is None else frozenset(owned))
+        self.event_owners.update({t: name for t in owned})
         return svc
 
     def service(self, name: str) -> Service:
@@ -182,8 +216,12 @@ class World:
             raise ValueError(f"every_ms must be > 0, got {every_ms}")
         samples: list[tuple[float, Any]] = []
         t = self.now if start_ms is None else start_ms
+
+        def measure(at: float) -> Callable[[], None]:
+            return lambda: samples.append((at, fn()))
+
         while t <= until_ms:
-            self.scheduler.at(t, lambda t=t: samples.append((t, fn())))
+            self.scheduler.at(t, measure(t))
             t += every_ms
         return samples
 
@@ -265,10 +303,13 @@ class World:
         return draw_timeline(self.trace, ax=ax, title=title, **kwargs)
 
     # -- internals ------------------------------------------------------------------
+    def _retry_policy(self) -> RetryPolicy:
+        return self.retry
+
     def _subscribe(self, service: Service, topic: str) -> None:
         self.bus.subscribe(topic, service.name)
         if (service.name, topic) not in self._consumers:
-            consumer = self._consumers[(service.name, topic)] = Consumer(self, service, topic)
+            consumer = self._consumers[(service.name, topic)] = Consumer(self.env, service, topic)
             consumer.wake()
 
     def _published(self, topic: str, event: Event) -> None:
@@ -276,11 +317,11 @@ class World:
             if t == topic:
                 consumer.wake()
 
-    def _outage_scheduled(self, service: Service, start: float, end: float) -> None:
-        self.scheduler.at(start, lambda: self.trace.record(start, "state", service.name, service.name, "down",
+    def _outage_scheduled(self, name: str, start: float, end: float) -> None:
+        self.scheduler.at(start, lambda: self.trace.record(start, "state", name, name, "down",
                                                            ok=False, detail=f"until {end:g} ms"))
         if end < math.inf:
-            self.scheduler.at(end, lambda: self.trace.record(end, "state", service.name, service.name, "up"))
+            self.scheduler.at(end, lambda: self.trace.record(end, "state", name, name, "up"))
 
     def __repr__(self) -> str:
         return f"World(seed={self.seed}, now={self.now:g} ms, services={sorted(self.services)})"

@@ -60,8 +60,11 @@ class CellText:
         self.set("")
 
     def items(self) -> list[tuple[Hashable, list[Text], Bbox]]:
-        """The visible cells: each one's key (its look), artist and pixel extent, for :class:`~edlib.viz.stamps.Stamps`."""
-        out = []
+        """The visible cells: each one's key (its look), artist and pixel extent.
+
+        For :class:`~edlib.viz.stamps.Stamps`.
+        """
+        out: list[tuple[Hashable, list[Text], Bbox]] = []
         for cell in self.cells:
             if cell.get_visible():
                 x = cell.get_position()[0]

@@ -24,10 +24,26 @@ def agg_figure(size_px: tuple[int, int] = SIZE_PX, dpi: int = DPI) -> Figure:
     return fig
 
 
+def agg_canvas(fig: Figure) -> FigureCanvasAgg:
+    """The Agg canvas of a figure made by :func:`agg_figure` (its pixels are what a frame is)."""
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        raise TypeError(f"expected a figure with an Agg canvas, got {type(canvas).__name__}")
+    return canvas
+
+
+def root_figure(ax: Axes) -> Figure:
+    """The Figure ``ax`` is drawn in (the top-level one, if ``ax`` sits in a subfigure)."""
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        raise ValueError("the Axes belongs to no figure")
+    return fig
+
+
 def figure_and_axes(ax: Axes | None, size_px: tuple[int, int] = SIZE_PX) -> tuple[Figure, Axes]:
     """``ax``'s figure and ``ax``, or a new pyplot figure of ``size_px`` filled by one Axes."""
     if ax is not None:
-        return ax.figure, ax
+        return root_figure(ax), ax
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(size_px[0] / DPI, size_px[1] / DPI), dpi=DPI)

@@ -14,11 +14,11 @@ import numpy as np
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
-from matplotlib.path import Path
 from matplotlib.patches import Rectangle
+from matplotlib.path import Path
 
 from edlib.viz.celltext import CellText
-from edlib.viz.figure import SIZE_PX, agg_figure
+from edlib.viz.figure import SIZE_PX, agg_canvas, agg_figure
 from edlib.viz.graph import DEAD_LETTERS
 from edlib.viz.playback import Playback
 from edlib.viz.png import encode_png
@@ -54,9 +54,10 @@ class FrameRenderer:
         self._build()
         self._hops()
         if blit:
-            self.fig.canvas.draw()
-            self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-            self._stamps = Stamps(self.fig.canvas, self._background)
+            canvas = agg_canvas(self.fig)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._stamps = Stamps(canvas, self._background)
 
     # -- the picture ---------------------------------------------------------------
     def _build(self) -> None:
@@ -125,8 +126,9 @@ class FrameRenderer:
         if handles:
             (_, client_y), (y0, y1) = self.scene.pos.get("client", (0.0, 0.0)), ax.get_ylim()
             high = (client_y - y0) / (y1 - y0) > 0.6      # the client is up there: keep clear of it
-            legend = Legend(ax, handles, [h.get_label() for h in handles], loc="lower left" if high else "upper left",
-                            fontsize=SMALL_FONT, frameon=False, bbox_to_anchor=(0.0, 0.14 if high else 0.94),
+            labels = [str(h.get_label()) for h in handles]
+            legend = Legend(ax, handles, labels, loc="lower left" if high else "upper left", fontsize=SMALL_FONT,
+                            frameon=False, bbox_to_anchor=(0.0, 0.14 if high else 0.94),
                             borderaxespad=0.3, labelspacing=0.25, handletextpad=0.3)
             ax.add_artist(legend)
 
@@ -192,16 +194,16 @@ class FrameRenderer:
                             if b > a else _EMPTY)
         markers.set_paths([self._paths[k] for k in self._shape[a:b]])
         markers.set_sizes(self._size[a:b])
-        markers.set_facecolor(self._face[a:b])
-        markers.set_edgecolor(self._edge[a:b])
-        markers.set_linewidth(self._width[a:b])
+        markers.set_facecolor(self._face[a:b])  # type: ignore[arg-type]  # stubs omit the per-marker arrays it takes
+        markers.set_edgecolor(self._edge[a:b])  # type: ignore[arg-type]  # stubs omit the per-marker arrays it takes
+        markers.set_linewidth(self._width[a:b])  # type: ignore[arg-type]  # stubs omit the per-marker arrays it takes
 
     def draw(self, t: float, annotate: bool = False) -> np.ndarray:
         """The frame at virtual time ``t`` as an ``(height, width, 4)`` RGBA array (a view, not a copy).
 
         ``annotate``: also print each database's rows (for stills).
         """
-        canvas = self.fig.canvas
+        canvas = agg_canvas(self.fig)
         if not self.blit:
             self._build()
         items = self._overlays(t, annotate)

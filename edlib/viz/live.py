@@ -12,6 +12,7 @@ Displayed, the view also carries a PNG still (key frames) for readers without a 
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import threading
@@ -117,9 +118,10 @@ class LiveView:
 
     def _catch_up(self) -> bool:
         """Take in the records the followed world added; True if the view was at the end before them."""
-        if not self._fallen_behind():
+        world = self._world
+        if world is None or not self._fallen_behind():
             return False
-        self._records = self._world.trace.records
+        self._records = world.trace.records
         was_end = self._playback.end
         self._index()
         self.time_slider.max = max(self._playback.end, self._playback.start + 1.0)
@@ -287,10 +289,8 @@ class LiveView:
             return
         ip = get_ipython()
         if ip is not None:
-            try:
+            with contextlib.suppress(ValueError):  # unregistering a callback that is not registered
                 getattr(ip.events, action)("post_execute", self._after_cell)
-            except ValueError:
-                pass
 
     def close(self) -> None:
         """Stop playing, stop following the world, close the widgets."""

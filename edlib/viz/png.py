@@ -27,5 +27,5 @@ def encode_png(rgba: np.ndarray, level: int = 1) -> bytes:
     rows[:, 0] = 0  # filter type 0: none
     rows[:, 1:].reshape(height, width, 3)[...] = rgba[:, :, :3]  # one strided copy, alpha dropped
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, level))
+    return (_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, level))  # type: ignore[arg-type]  # numpy stubs: ndarray.__buffer__ only on 3.12+
             + _chunk(b"IEND", b""))

@@ -18,6 +18,7 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.textpath import TextPath
 
+from edlib.viz.figure import root_figure
 from edlib.viz.layout import Position, layered_layout
 from edlib.viz.style import EDGES, FONT_SIZE, ROLES, SMALL_FONT, RoleStyle
 
@@ -55,7 +56,7 @@ class Scene:
         self.ax.set_xlim(min(xs) - 0.62, max(xs) + 0.62)
         self.ax.set_ylim(min(ys) - 0.55, max(ys) + 0.55)
         self.ax.set_axis_off()
-        fig = self.ax.figure
+        fig = root_figure(self.ax)
         box = self.ax.get_position()
         width_pt = fig.get_figwidth() * box.width * 72.0
         height_pt = fig.get_figheight() * box.height * 72.0

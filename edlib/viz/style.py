@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matplotlib.colors import to_rgba
+from matplotlib.typing import LineStyleType
 
 FONT_SIZE = 9.0
 """Node labels, in points (legible at 700x350 px)."""
@@ -48,7 +49,7 @@ class EdgeStyle:
     """How an edge of one kind is drawn."""
 
     color: str
-    linestyle: str
+    linestyle: LineStyleType
     width: float
     meaning: str
 

@@ -1,15 +1,17 @@
 """The bus contract: what services may rely on, written once, run against every bus.
 
-Only semantics that the in-memory bus and the Redis Streams bus share are here. What only
-a real broker has (pending entries of dead consumers, the delivery limit, connection
-errors) is in ``test_redis_bus.py``.
+Every method of :class:`~edlib.messaging.protocol.EventBus` is here: publish, groups,
+deliver/ack/nack (with a reason and a delay), dead letters, replay (seek), the log, the
+publish hook, ping and the declared capabilities. What only a real broker has (pending
+entries of dead consumers, the delivery limit, connection errors) is in ``test_redis_bus.py``.
 """
 from __future__ import annotations
 
 import pytest
 
-from edlib.course import shop
 from edlib.core.events import Event, EventFactory
+from edlib.course import shop
+from edlib.messaging.protocol import Capabilities, EventBus
 from edlib.runtime.host import ServiceHost
 
 TOPIC = "OrderPlaced"
@@ -143,3 +145,55 @@ def test_the_shops_handlers_run_unchanged_on_this_bus(bus, events):
         pass
     assert orders.db.count("orders") == shipping.db.count("shipments") == 5
     assert orders.db.get("orders", "order-3")["item"] == "book-3"
+
+
+def test_the_bus_keeps_the_whole_protocol_and_declares_what_it_can_do(bus):
+    assert isinstance(bus, EventBus)
+    assert isinstance(bus.capabilities, Capabilities)
+    bus.ping()
+
+
+def test_a_nack_takes_a_reason_and_a_delay_and_the_event_still_comes_again(bus, events):
+    bus.subscribe(TOPIC, "orders")
+    bus.publish(TOPIC, order(events, 1))
+    [first] = bus.deliver(TOPIC, "orders")
+    bus.nack(first, reason="RuntimeError: try later", delay_ms=0.0)
+    [again] = bus.deliver(TOPIC, "orders")
+    assert (again.event, again.attempt) == (first.event, 2)
+
+
+def test_a_dead_letter_leaves_the_backlog_and_is_kept_with_its_reason(bus, events):
+    bus.subscribe(TOPIC, "orders")
+    bus.publish(TOPIC, order(events, 1))
+    bus.publish(TOPIC, order(events, 2))
+    [d] = bus.deliver(TOPIC, "orders")
+    bus.dead_letter(d, "InvalidEvent: qty must be a number")
+    assert bus.backlog(TOPIC, "orders") == 1
+    [dead] = bus.dead_letters()
+    assert (dead.topic, dead.group, dead.event, dead.reason, dead.deliveries) == (
+        TOPIC, "orders", d.event, "InvalidEvent: qty must be a number", 1)
+    assert [e.data["order_id"] for e in drain(bus, "orders")] == ["order-2"]
+
+
+def test_seek_replays_a_group_from_an_offset(bus, events):
+    bus.subscribe(TOPIC, "view")
+    sent = [order(events, n) for n in range(1, 4)]
+    for e in sent:
+        bus.publish(TOPIC, e)
+    assert drain(bus, "view") == sent
+    bus.seek(TOPIC, "view", 0)
+    assert drain(bus, "view") == sent
+    bus.seek(TOPIC, "view", 2)
+    assert drain(bus, "view") == sent[2:]
+    with pytest.raises(ValueError, match="outside the log"):
+        bus.seek(TOPIC, "view", 4)
+
+
+def test_the_log_holds_every_event_in_order_and_the_publish_hook_sees_each(bus, events):
+    heard: list[tuple[str, str]] = []
+    bus.on_publish(lambda topic, event: heard.append((topic, event.id)))
+    sent = [order(events, n) for n in range(1, 4)]
+    for e in sent:
+        bus.publish(TOPIC, e)
+    assert bus.log(TOPIC) == sent
+    assert heard == [(TOPIC, e.id) for e in sent]

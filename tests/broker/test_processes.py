@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from edlib.runtime.cluster import LocalShop, order_ids, wait_for
 from edlib.messaging.redis_server import free_port
+from edlib.runtime.cluster import LocalShop, order_ids, wait_for
 
 pytestmark = pytest.mark.redis
 PATH = re.compile(r"(/[\w.-]+){2,}")          # a file path such as /work/x/y.py

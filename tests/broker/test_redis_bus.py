@@ -7,10 +7,10 @@ import time
 import pytest
 
 from edlib.core.events import EventFactory
-from edlib.runtime.host import ServiceHost
-from edlib.messaging.redis_streams import BrokerUnavailable, RedisBus
-from edlib.messaging.redis_server import free_port
 from edlib.core.retry import RetryPolicy
+from edlib.messaging.redis_server import free_port
+from edlib.messaging.redis_streams import BrokerUnavailable, RedisBus
+from edlib.runtime.host import ServiceHost
 
 pytestmark = pytest.mark.redis
 TOPIC = "OrderPlaced"

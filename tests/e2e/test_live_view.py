@@ -89,7 +89,8 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+                    log = (tmp_path / "lab.log").read_text()[-2000:]
+                    raise RuntimeError(f"JupyterLab did not start: {log}") from None
                 time.sleep(0.3)
         yield f"{base}/lab/tree/{notebook.name}?token={token}", chromium
     finally:

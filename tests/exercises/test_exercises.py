@@ -12,8 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from edlib.exercises.layout import (NotebookLayoutError, code_cells_tagged, exercise_cells, notebooks_in,
-                                    read_notebook)
+from edlib.exercises.layout import NotebookLayoutError, code_cells_tagged, exercise_cells, notebooks_in, read_notebook
 from edlib.exercises.validate import validate
 
 pytestmark = pytest.mark.exercises
@@ -145,7 +144,8 @@ def test_runs_sharing_a_kernel_start_clean(tmp_path):
 
     (tmp_path / "helper.py").write_text("state = []\n")
     first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import os, edlib, helper\nx = 1\nedlib.marker = 1\nhelper.state.append(1)\nprint(os.environ['EDLIB_PROGRESS'])")])
+        "import os, edlib, helper\nx = 1\nedlib.marker = 1\nhelper.state.append(1)\n"
+        "print(os.environ['EDLIB_PROGRESS'])")])
     second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import os, edlib, helper\nprint('x' in globals(), hasattr(edlib, 'marker'), helper.state)\n"
         "print(os.environ['EDLIB_PROGRESS'])")])

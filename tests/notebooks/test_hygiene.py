@@ -10,6 +10,9 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 MACHINE_PATH = re.compile(r"(/root/|/tmp/|/work/|/home/\w+/|site-packages|[A-Z]:\\\\Users)")
 MAX_BYTES = 2_000_000
+COURSE_NOTEBOOKS = 18
+"""The course is notebooks 00 to 17."""
+COURSE_NOTEBOOK = re.compile(r"\d{2}_\w+\.ipynb")
 
 
 def _code_cells(path: Path) -> list[dict]:
@@ -17,8 +20,13 @@ def _code_cells(path: Path) -> list[dict]:
     return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
-def test_there_are_notebooks() -> None:
-    assert len(NOTEBOOKS) >= 4, "notebooks 00-03 should exist"
+def test_the_course_notebooks_are_00_to_17_each_once() -> None:
+    names = [p.name for p in NOTEBOOKS]
+    numbered = [n for n in names if COURSE_NOTEBOOK.fullmatch(n)]
+    assert numbered == names, f"not course notebooks (NN_title.ipynb): {sorted(set(names) - set(numbered))}"
+    numbers = [int(n[:2]) for n in numbered]
+    assert numbers == list(range(COURSE_NOTEBOOKS)), (
+        f"expected one notebook per number 00..{COURSE_NOTEBOOKS - 1:02d}, got {names}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from edlib import EventFactory, InMemoryBus
-from edlib.messaging.memory import _Cursor
+from edlib.messaging.memory_state import Cursor as _Cursor
 
 
 class RacyLog(list):

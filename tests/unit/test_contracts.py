@@ -1,9 +1,9 @@
 """Contract tests between a publisher's events and a consumer's expectations."""
 import pytest
 
-from edlib.patterns.contracts import Contract, ContractBroken, compare
 from edlib.core.events import EventFactory
 from edlib.course.fakes import FakePublish
+from edlib.patterns.contracts import Contract, ContractBroken, compare
 
 INVENTORY = Contract("inventory", "OrderPlaced", {
     "type": "object", "required": ["order_id", "sku", "qty"],

@@ -24,11 +24,10 @@ def test_documents_round_trip():
 
 def test_transaction_rolls_back_everything_on_error():
     db = Database("orders")
-    with pytest.raises(RuntimeError):
-        with db.transaction():
-            db.put("orders", "o-1", {"a": 1})
-            db.put("orders", "o-2", {"a": 2})
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), db.transaction():
+        db.put("orders", "o-1", {"a": 1})
+        db.put("orders", "o-2", {"a": 2})
+        raise RuntimeError("crash")
     assert db.count("orders") == 0
 
 
@@ -36,10 +35,9 @@ def test_nested_transaction_rolls_back_only_inner():
     db = Database("orders")
     with db.transaction():
         db.put("orders", "o-1", {"a": 1})
-        with pytest.raises(ValueError):
-            with db.transaction():
-                db.put("orders", "o-2", {"a": 2})
-                raise ValueError("inner")
+        with pytest.raises(ValueError), db.transaction():
+            db.put("orders", "o-2", {"a": 2})
+            raise ValueError("inner")
     assert db.count("orders") == 1
 
 

@@ -2,9 +2,9 @@
 import pytest
 
 from edlib import World
-from edlib.messaging.memory import BacklogFull
-from edlib.simulation.faults import crash, crash_relay, delay_publishes, lose_acks, restart
 from edlib.core.retry import RetryPolicy
+from edlib.messaging.protocol import BacklogFull
+from edlib.simulation.faults import crash, crash_relay, delay_publishes, lose_acks, restart
 
 
 def ledger_world(ack_mode="after", idempotent=False, latency_ms=10):
@@ -166,7 +166,9 @@ def outbox_world(use_outbox):
 
 
 def shipped(shipping):
-    return [r["order_id"] for r in shipping.db.query("SELECT order_id FROM log")] if "log" in shipping.db.tables() else []
+    if "log" not in shipping.db.tables():
+        return []
+    return [r["order_id"] for r in shipping.db.query("SELECT order_id FROM log")]
 
 
 def test_dual_write_crash_between_commit_and_publish_loses_the_event():

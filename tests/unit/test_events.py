@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -32,7 +33,7 @@ def test_time_comes_from_the_clock():
 
 def test_events_are_immutable():
     e = EventFactory()("OrderPlaced", {"items": [1, 2], "who": {"name": "Ann"}})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         e.type = "Other"
     with pytest.raises(TypeError, match="read-only"):
         e.data["x"] = 1

@@ -94,6 +94,16 @@ def test_the_second_writer_with_the_same_expected_version_is_rejected(store):
     assert [e.data.get("order_id") for e in store.load("stock-lamp")] == [None, "o-1"]
 
 
+@pytest.mark.parametrize("before, ahead", [(0, 1), (2, 3), (2, 5)])
+def test_an_expected_version_ahead_of_the_stream_is_rejected(store, before, ahead):
+    if before:
+        store.append("s", [received(i) for i in range(before)], expected_version=0)
+    with pytest.raises(ConcurrencyError, match=f"at version {before}, not {ahead}") as caught:
+        store.append("s", [received(9)], expected_version=ahead)       # a version nobody has loaded
+    assert (caught.value.expected, caught.value.actual) == (ahead, before)
+    assert store.version("s") == before and len(store.load("s")) == before
+
+
 def test_a_rejected_batch_writes_none_of_its_events(store):
     store.append("s", [received(1), received(2)], expected_version=0)
     with pytest.raises(ConcurrencyError):

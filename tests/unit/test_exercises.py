@@ -14,9 +14,22 @@ from pathlib import Path
 import pytest
 
 from edlib import World
-from edlib.exercises import (Case, FunctionExercise, Incorrect, Outcome, PredictExercise, SetupError,
-                             SystemExercise, ValueExercise, WrongAnswer, ____, progress, registry, setup)
-from edlib.exercises import setup_check
+from edlib.exercises import (
+    Case,
+    FunctionExercise,
+    Incorrect,
+    Outcome,
+    PredictExercise,
+    SetupError,
+    SystemExercise,
+    ValueExercise,
+    WrongAnswer,
+    ____,
+    progress,
+    registry,
+    setup,
+    setup_check,
+)
 from edlib.exercises.placeholder import code_uses_placeholder, contains_placeholder
 from edlib.exercises.progress import ENV_VAR, done_keys, progress_view, remember
 from edlib.exercises.timelimit import TookTooLong, time_limit
@@ -280,14 +293,13 @@ def test_time_limit_off_the_main_thread():
 
 
 def test_nested_time_limits_restore_the_outer_one():
-    with pytest.raises(TookTooLong):
-        with time_limit(0.3):
-            with time_limit(5):
-                pass
-            remaining = signal.getitimer(signal.ITIMER_REAL)[0]
-            assert 0 < remaining <= 0.3
-            while True:
-                pass
+    with pytest.raises(TookTooLong), time_limit(0.3):
+        with time_limit(5):
+            pass
+        remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 0 < remaining <= 0.3
+        while True:
+            pass
 
 
 def test_a_bug_in_the_check_is_not_the_learners_fault():
@@ -397,7 +409,7 @@ def test_first_cell_snippet_reports_a_missing_edlib(tmp_path):
            "(broken install)" in out.stderr
 
 
-# -- progress ----------------------------------------------------------------------------------------------------------------
+# -- progress ----------------------------------------------------------------------------------------------------------
 def test_progress_is_stored_and_shown(tmp_path, monkeypatch, capsys):
     path = Path(os.environ[ENV_VAR])
     value_ex.evaluate(cell("twice = 1"))
@@ -431,7 +443,7 @@ def test_progress_file_problems_never_break_a_check(tmp_path, monkeypatch):
     assert done_keys() == set()
 
 
-# -- the harness's view of a kernel ----------------------------------------------------------------------------------------
+# -- the harness's view of a kernel ------------------------------------------------------------------------------------
 def test_registry_report_for_the_harness():
     ns = {"v1": value_ex, "p1": predict_ex, "x": 3}
     value_ex.evaluate(cell("twice = ____"))
@@ -443,7 +455,7 @@ def test_registry_report_for_the_harness():
     json.dumps(rep)
 
 
-# -- one live kernel: not attempted -> incorrect -> correct ------------------------------------------------------------------
+# -- one live kernel: not attempted -> incorrect -> correct ------------------------------------------------------------
 def test_check_flips_in_one_running_kernel():
     import subprocess
 

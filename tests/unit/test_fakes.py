@@ -20,10 +20,9 @@ def test_fake_db_checks_like_the_real_one_and_rolls_back():
         db.put("t", "", {"a": 1})
     with pytest.raises(TypeError):
         db.put("t", "x", {"a": {1, 2}})
-    with pytest.raises(RuntimeError):
-        with db.transaction():
-            db.put("t", "x", {"a": 1})
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.transaction():
+        db.put("t", "x", {"a": 1})
+        raise RuntimeError("boom")
     assert db.rows() == 0
     with pytest.raises(NotImplementedError, match="edlib.Database"):
         db.execute("SELECT 1")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from edlib.course import shop
-from edlib.messaging.memory import InMemoryBus
 from edlib.core.events import EventFactory
-from edlib.runtime.host import ServiceHost
+from edlib.core.handlers import NotFound
 from edlib.core.retry import RetryPolicy
+from edlib.course import shop
 from edlib.course.scenarios import event_shop
-from edlib.simulation.service import NotFound
+from edlib.messaging.memory import InMemoryBus
+from edlib.runtime.host import ServiceHost
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def test_a_failing_handler_is_retried_then_dead_lettered_with_reason_and_count(b
 
     placed(bus, events, 1)
     run(host)
-    [dead] = host.dead_letters
-    assert (dead["attempts"], dead["reason"]) == (3, "RuntimeError: no stock table")
+    [dead] = bus.dead_letters()
+    assert (dead.deliveries, dead.reason) == (3, "RuntimeError: no stock table")
     assert kinds(host).count("retry") == 2 and kinds(host)[-1] == "dead_letter"
     assert bus.backlog("OrderPlaced", "orders") == 0
 
@@ -79,8 +79,8 @@ def test_an_event_breaking_the_handlers_schema_is_dead_lettered_at_once(bus, eve
     bus.publish("OrderPlaced", events("OrderPlaced", {"order_id": "order-2"}))
     run(host)
     assert host.db.count("orders") == 1
-    [dead] = host.dead_letters
-    assert dead["attempts"] == 1 and "'qty' is a required property" in dead["reason"]
+    [dead] = bus.dead_letters()
+    assert dead.deliveries == 1 and "'qty' is a required property" in dead.reason
 
 
 def test_publish_leaves_after_commit_and_not_at_all_if_the_handler_fails(bus, events):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from edlib.course import shop
+from edlib.course.shop import ORDER_SCHEMA
 from edlib.messaging.memory import InMemoryBus
 from edlib.runtime.host import ServiceHost
 from edlib.runtime.http_gateway import GatewayApp
@@ -20,7 +21,7 @@ def app() -> GatewayApp:
     view = ServiceHost("orders_view", bus)
     shop.orders_view(view)
     view.subscribe_all()
-    return GatewayApp(bus, view=view)
+    return GatewayApp(bus, view=view, order_schema=ORDER_SCHEMA)
 
 
 def post(app: GatewayApp, body, content_type=JSON):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from edlib import World
-from edlib.simulation.faults import lose_acks
 from edlib.patterns.projections import CHECKPOINT, Projection, lags
+from edlib.simulation.faults import lose_acks
 
 ORDERS = [("o-1", "ann", "book", 2), ("o-2", "bob", "mug", 1), ("o-3", "ann", "mug", 3), ("o-4", "cy", "book", 1)]
 

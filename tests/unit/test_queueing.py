@@ -2,10 +2,25 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from edlib.simulation.queueing import (Station, availability_check, chain_availability, drain_check, drain_time_ms,
-                            mm1_check, mm1_percentile_ms, mm1_time_in_system_ms, mmc_time_in_system_ms,
-                            percentile, random_outages, relative_error, simulate_events, simulate_sync)
+from edlib.simulation.queueing import (
+    Station,
+    availability_check,
+    chain_availability,
+    drain_check,
+    drain_time_ms,
+    mm1_check,
+    mm1_percentile_ms,
+    mm1_time_in_system_ms,
+    mmc_time_in_system_ms,
+    percentile,
+    random_outages,
+    relative_error,
+    simulate_events,
+    simulate_sync,
+)
 
 
 def const(name, ms, **kw):
@@ -104,6 +119,90 @@ def test_throughput_at_saturation():
     assert max(events.latencies()) < 25 < min(sync.latencies()[-100:])
 
 
+# -- outage windows: nested, overlapping, adjacent, endless ---------------------------------
+def up_by_brute_force(windows, t):
+    return not any(a <= t < b for a, b in windows)
+
+
+def desk_up(station):
+    """What the engine's desk for ``station`` says, as a function of time."""
+    from edlib.simulation.queueing.engine import _Sim
+    return _Sim([station], [], 1, 1, 0, "even", []).chain[0].up
+
+
+def sent_and_ok(station, n=20, rate_per_s=10):
+    """Requests sent every 1000 / rate ms, through ``station`` alone; (sent_ms, ok) of each."""
+    return [(r.sent_ms, r.ok) for r in simulate_sync([station], rate_per_s, n, arrivals="even").requests]
+
+
+@pytest.mark.parametrize("outages", [[(0, 1000), (100, 200)], [(100, 200), (0, 1000)]])
+def test_a_nested_outage_does_not_bring_a_sync_station_back(outages):
+    shipping = Station("shipping", 1.0, dist="const", outages=outages)
+    assert not shipping.is_up(500)
+    results = sent_and_ok(shipping)                                   # sent at 100, 200, ... 2000
+    assert [t for t, ok in results if not ok] == [float(t) for t in range(100, 1000, 100)]
+    assert all(ok == shipping.is_up(t) for t, ok in results)
+    up = desk_up(shipping)
+    assert all(up(t) == shipping.is_up(t) for t in range(0, 2001, 50))
+
+
+def test_a_nested_outage_keeps_a_consumer_down_until_the_outer_one_ends():
+    shipping = const("shipping", 5, outages=[(0, 1000), (100, 200)])
+    run = simulate_events(const("gateway", 1), [shipping], rate_per_s=10, n=20, arrivals="even",
+                          track=["shipping"])
+    assert all(r.ok for r in run.requests)
+    assert min(r.done_ms["shipping"] for r in run.requests) == 1005.0      # nothing handled before 1000
+    assert run.peak_backlog("shipping", 0, 1000) == (901.0, 9)
+    assert run.drain_ms("shipping", 1000) == 50.0
+
+
+def test_adjacent_and_nested_outages_make_one_down_period():
+    station = const("a", 1, outages=[(0, 300), (50, 100), (300, 600)])
+    results = sent_and_ok(station)
+    assert [t for t, ok in results if not ok] == [float(t) for t in range(100, 600, 100)]
+    up = desk_up(station)
+    assert [up(t) for t in (0, 200, 300, 599, 600)] == [station.is_up(t) for t in (0, 200, 300, 599, 600)] \
+        == [False, False, False, False, True]
+
+
+def test_an_endless_outage_with_a_shorter_one_inside():
+    station = const("a", 1).down(500, 700).down(300)                 # down from 300 for good
+    results = sent_and_ok(station)
+    assert [t for t, ok in results if ok] == [100.0, 200.0]
+    up = desk_up(station)
+    assert not up(800) and not station.is_up(800) and not up(1e9)
+    assert station.availability(1000) == pytest.approx(0.3)
+
+
+def test_station_availability_counts_overlaps_once():
+    station = Station("a", 1, outages=[(0, 1000), (100, 200), (900, 1500)])
+    assert station.availability(2000) == pytest.approx(0.25)
+    assert station.outage_windows.downtime(2000) == 1500.0
+
+
+def test_a_station_keeps_the_windows_it_was_given():
+    windows = [(0, 10)]
+    station = Station("a", 1.0, outages=windows)
+    assert station.outages is windows and station.down(20, 30) is station
+    assert station.outages == [(0, 10), (20.0, 30.0)]
+    assert not station.is_up(25) and station.outage_windows.up_again_at(5) == 10.0
+    station.outages.append((40, 50))                                 # edited in place: still one answer
+    assert not station.is_up(45) and not desk_up(station)(45)
+    assert Station("a", 1.0, outages=[(0, 10)]) == Station("a", 1.0, outages=[(0, 10)])
+    assert Station("b", 1.0, outages=((0, 10),)).outages == [(0, 10)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(windows=st.lists(st.tuples(st.integers(0, 40), st.one_of(st.integers(1, 20), st.just(math.inf)))
+                        .map(lambda w: (10 * w[0], 10 * (w[0] + w[1]))), max_size=6))
+def test_sync_requests_fail_exactly_while_the_station_is_down(windows):
+    # one request every 10 ms, served in 1 ms: it fails if and only if it arrives during an outage
+    station = const("a", 1, outages=windows)
+    up = desk_up(station)
+    for sent, ok in sent_and_ok(station, n=60, rate_per_s=100):
+        assert ok == up_by_brute_force(windows, sent) == station.is_up(sent) == up(sent), (sent, windows)
+
+
 # -- theory, with fixed seeds ---------------------------------------------------------------
 def test_theory_formulas():
     assert mm1_time_in_system_ms(50, 10) == pytest.approx(20.0)
@@ -156,7 +255,7 @@ def test_sync_chain_availability_is_the_product():
 
 def test_random_outages_take_the_asked_fraction_of_time():
     windows = random_outages(0.9, 200, 1_000_000, seed=3)
-    assert all(a < b <= c for (a, b), (c, _) in zip(windows, windows[1:]))
+    assert all(a < b <= c for (a, b), (c, _) in zip(windows, windows[1:], strict=False))
     down = sum(min(e, 1_000_000) - s for s, e in windows)
     assert abs(down / 1_000_000 - 0.1) < 0.01
     assert random_outages(1.0, 200, 1000) == []

@@ -4,9 +4,19 @@ from __future__ import annotations
 import pytest
 
 from edlib import Database, World
+from edlib.patterns.saga import (
+    ABORTED,
+    COMPENSATING,
+    COMPLETED,
+    RUNNING,
+    SagaCoordinator,
+    SagaDefinition,
+    Step,
+    effects,
+    orchestrate,
+    stand_ins,
+)
 from edlib.simulation.faults import crash, lose_acks
-from edlib.patterns.saga import (ABORTED, COMPENSATING, COMPLETED, RUNNING, SagaCoordinator, SagaDefinition, Step, effects,
-                        orchestrate, stand_ins)
 
 PAYMENT = Step("payment", action="TakePayment", done="PaymentTaken", failed="PaymentDeclined",
                compensation="RefundPayment", compensated="PaymentRefunded")
@@ -128,6 +138,35 @@ def test_steps_without_compensation_or_confirmation_are_not_waited_for():
     c.handle("EmailSent", {"id": "x"})
     assert types(c.handle("ItFailed", {"id": "x"})) == ["LiftHold", "GiveUp"]
     assert c.state("x").status == ABORTED
+
+
+BOOK = Step("book", action="BookRoom", done="RoomBooked", compensation="CancelRoom")
+CHARGE = Step("charge", action="ChargeCard", done="CardCharged", compensation="VoidCharge")
+NOTIFY = Step("notify", action="SendEmail", done="EmailSent")
+TICKET = Step("ticket", action="IssueTicket", done="TicketIssued", failed="TicketRefused")
+UNCONFIRMED = SagaDefinition("trip", "TripRequested", [BOOK, CHARGE, NOTIFY, TICKET], key="trip_id",
+                             aborted="CancelTrip")
+"""Two steps whose compensations are not confirmed (no ``compensated`` reply), then one that can fail."""
+
+
+def test_unconfirmed_compensations_are_all_sent_at_once_newest_first():
+    c = SagaCoordinator(UNCONFIRMED, Database("orchestrator"))
+    c.handle("TripRequested", {"trip_id": "t-1"})
+    for done in ("RoomBooked", "CardCharged", "EmailSent"):
+        c.handle(done, {"trip_id": "t-1"})
+    assert types(c.handle("TicketRefused", {"trip_id": "t-1"})) == ["VoidCharge", "CancelRoom", "CancelTrip"]
+    assert (c.state("t-1").status, c.state("t-1").failed_step) == (ABORTED, "ticket")
+
+
+def test_in_a_world_unconfirmed_compensations_leave_newest_first():
+    world = World(seed=4)
+    orchestrate(world, UNCONFIRMED)
+    stand_ins(world, UNCONFIRMED, {"t-1": "ticket"})
+    world.publish("TripRequested", {"trip_id": "t-1"}, key="t-1")
+    world.run()
+    sent = [r.label for r in world.trace.where("publish", source="orchestrator")]
+    assert sent[-3:] == ["VoidCharge", "CancelRoom", "CancelTrip"]
+    assert effects(world, UNCONFIRMED, "undone") == {"book": ["t-1"], "charge": ["t-1"], "notify": [], "ticket": []}
 
 
 def test_an_event_without_the_saga_key_is_refused():

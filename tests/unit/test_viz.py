@@ -15,8 +15,8 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from edlib import World  # noqa: E402
-from edlib.course.scenarios import event_shop, order_bodies, sync_shop  # noqa: E402
 from edlib.core.trace import Trace, TraceRecord  # noqa: E402
+from edlib.course.scenarios import event_shop, order_bodies, sync_shop  # noqa: E402
 from edlib.viz import LiveView, draw_timeline, draw_topology, live_view  # noqa: E402
 from edlib.viz.frames import FrameRenderer  # noqa: E402
 from edlib.viz.graph import complete_with, topology_of  # noqa: E402
@@ -152,7 +152,7 @@ def test_a_call_past_other_services_bends_around_them_and_markers_follow_it():
     assert scene.route("orders", "email")[2] == (0.0, 0.0)          # next to each other: straight
     start, end, bend = scene.route("orders", "payments")             # past email: bent to the left
     assert bend[0] < 0 and bend[1] == 0.0
-    (ex, ey), (hw, hh) = scene.pos["email"], scene.half["email"]
+    (ex, _), (hw, _) = scene.pos["email"], scene.half["email"]
     middle = [(start[k] + end[k]) / 2 + bend[k] / 2 for k in (0, 1)]   # the curve at f = 1/2
     assert middle[0] < ex - hw, "the bent path still runs through email's box"
     renderer = FrameRenderer(Playback(world.trace.records, sorted(world.services), travel_ms=10), topology_of(world))

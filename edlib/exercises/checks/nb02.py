@@ -1,8 +1,8 @@
 """Exercises of notebook 02, synchronous microservices."""
 from __future__ import annotations
 
-from edlib.exercises import Incorrect, PredictExercise, ValueExercise, WrongAnswer
 from edlib.course.scenarios import order_bodies, sync_shop
+from edlib.exercises import Incorrect, PredictExercise, ValueExercise, WrongAnswer
 
 NOTEBOOK = "02"
 TIERS = {"gateway": 0.999, "orders": 0.99, "shipping": 0.95}

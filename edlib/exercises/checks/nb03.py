@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 from edlib import World
-from edlib.exercises import (FunctionExercise, Incorrect, Outcome, PredictExercise, SystemExercise,
-                             WrongAnswer, handler_failures)
 from edlib.course.scenarios import event_shop, order_bodies
+from edlib.exercises import (
+    FunctionExercise,
+    Incorrect,
+    Outcome,
+    PredictExercise,
+    SystemExercise,
+    WrongAnswer,
+    handler_failures,
+)
 
 NOTEBOOK = "03"
 

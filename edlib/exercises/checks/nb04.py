@@ -112,7 +112,9 @@ def _trial_window(window_ms) -> str:
     world.service("shipping").down(200, 500)
     world.request("POST /customers", {"name": "Ada", "address": "1 Loop Lane"})
     for t, address in ((100, "2 Queue Street"), (300, "3 Log Road"), (600, "4 Offset Avenue")):
-        world.scheduler.at(t, lambda a=address: world.request("PUT /customers/cust-1/address", {"address": a}))
+        def change(a: str = address) -> None:
+            world.request("PUT /customers/cust-1/address", {"address": a})
+        world.scheduler.at(t, change)
     world.run()
     events = [r.ref for r in world.trace.where("publish", label="AddressChanged")]
     for event_id in events:
@@ -163,7 +165,9 @@ def _window_during_outage() -> float:
     world = _customer_world(shipping_ms=20)
     world.request("POST /customers", {"name": "Ada", "address": "1 Loop Lane"})
     world.service("shipping").down(1000, 3000)
-    world.scheduler.at(1494, lambda: world.request("PUT /customers/cust-1/address", {"address": "2 Queue Street"}))
+    def change() -> None:
+        world.request("PUT /customers/cust-1/address", {"address": "2 Queue Street"})
+    world.scheduler.at(1494, change)
     world.run()
     [event_id] = [r.ref for r in world.trace.where("publish", label="AddressChanged")]
     return _reference_window(world.trace, event_id)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from edlib import World
-from edlib.exercises import Incorrect, PredictExercise, SystemExercise, ValueExercise, WrongAnswer
 from edlib.core.retry import RetryPolicy
+from edlib.exercises import Incorrect, PredictExercise, SystemExercise, ValueExercise, WrongAnswer
 
 NOTEBOOK = "06"
 

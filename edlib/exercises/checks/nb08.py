@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections import Counter
 
 from edlib import World
+from edlib.course.scenarios import order_bodies
 from edlib.exercises import FunctionExercise, Incorrect, Outcome, PredictExercise, SystemExercise, WrongAnswer
 from edlib.simulation.faults import crash, crash_relay
-from edlib.course.scenarios import order_bodies
 
 NOTEBOOK = "08"
 
@@ -83,8 +83,9 @@ def _trial_cancel(cancel_order) -> str:
     crash(orders, at=2, point="after_commit", restart_ms=500)
     ids = [f"order-{i}" for i in (1, 2, 3)]
     for i, order_id in enumerate(ids):
-        world.scheduler.at(i * 1000, lambda order_id=order_id: world.request(
-            f"POST /orders/{order_id}/cancel", {"reason": "changed my mind"}))
+        def cancel(order_id: str = order_id) -> None:
+            world.request(f"POST /orders/{order_id}/cancel", {"reason": "changed my mind"})
+        world.scheduler.at(i * 1000, cancel)
     world.run()
     for order_id in ids:
         row = orders.db.get("orders", order_id) or {}

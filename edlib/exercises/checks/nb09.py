@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from edlib import World
-from edlib.exercises import (FunctionExercise, Incorrect, Outcome, PredictExercise, ValueExercise, WrongAnswer,
-                             handler_failures)
+from edlib.exercises import (
+    FunctionExercise,
+    Incorrect,
+    Outcome,
+    PredictExercise,
+    ValueExercise,
+    WrongAnswer,
+    handler_failures,
+)
 from edlib.patterns.saga import SagaDefinition, Step, effects, orchestrate, stand_ins
 
 NOTEBOOK = "09"
@@ -57,7 +65,7 @@ def _trial_refund(refund) -> str:
         if status != "refunded":
             raise Incorrect(f"the payment of {order_id} has status {status!r} after StockUnavailable: set it to "
                             "'refunded' (keep its amount).")
-    refunds = Counter(e.data.get("order_id") for e in world.bus.log("PaymentRefunded"))
+    refunds: Counter[Any] = Counter(e.data.get("order_id") for e in world.bus.log("PaymentRefunded"))
     if not refunds:
         raise Incorrect("no PaymentRefunded event was published: `publish(\"PaymentRefunded\", {...})` tells "
                         "orders that the money went back.")

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 
 from edlib import Database
-from edlib.patterns.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from edlib.course.shopdata import DATA_DIR
 from edlib.exercises import Case, FunctionExercise, Incorrect, PredictExercise, WrongAnswer
+from edlib.patterns.eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
 from edlib.patterns.fold import fold
 from edlib.patterns.upcasting import Upcasters
-from edlib.course.shopdata import DATA_DIR
 
 NOTEBOOK = "10"
 HISTORY = DATA_DIR / "inventory_events.jsonl"
@@ -57,8 +57,8 @@ def _trial_open(apply_open) -> str:
         raise Incorrect(f"apply_open changed the state it was given ({before} became {start}): return a new "
                         "dict instead, so that older states (and snapshots) stay as they were.")
     events = _history(_upcasters())
-    got = fold(events, apply_open, {})
-    expected = fold(events, _reference_open, {})
+    got: dict = fold(events, apply_open, {})
+    expected: dict = fold(events, _reference_open, {})
     if got != expected:
         wrong = sorted(set(got) ^ set(expected))
         raise Incorrect(f"folding the {len(events)} events of stock-lamp gives {len(got)} open reservations, "

@@ -5,10 +5,9 @@ import csv
 from collections import Counter
 
 from edlib import World
-from edlib.exercises import (FunctionExercise, Incorrect, PredictExercise, SystemExercise, WrongAnswer,
-                             handler_failures)
-from edlib.patterns.projections import Projection
 from edlib.course.shopdata import DATA_DIR
+from edlib.exercises import FunctionExercise, Incorrect, PredictExercise, SystemExercise, WrongAnswer, handler_failures
+from edlib.patterns.projections import Projection
 
 NOTEBOOK = "11"
 DATA = DATA_DIR
@@ -76,7 +75,7 @@ q1 = PredictExercise(
 
 
 def _reference_max_lag(world: World, service: str) -> float:
-    published = {}
+    published: dict[str, float] = {}
     for r in world.trace.where("publish"):
         published.setdefault(r.ref, r.time)
     return max(r.time - published[r.ref] for r in world.trace.where("ack", source=service))

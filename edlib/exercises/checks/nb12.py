@@ -47,7 +47,7 @@ class NaiveBus:
     """The tutorial's kind of bus: a dict of subscribers, no lock."""
 
     def __init__(self, *names: str) -> None:
-        self.subscribers = {name: [] for name in names}
+        self.subscribers: dict[str, list[str]] = {name: [] for name in names}
 
     def subscribe(self, name: str) -> str:
         self.subscribers[name] = []
@@ -85,7 +85,7 @@ class LockedBus:
 
     def __init__(self, *names: str) -> None:
         self.lock = Lock()
-        self.subscribers = {name: [] for name in names}
+        self.subscribers: dict[str, list[str]] = {name: [] for name in names}
 
     def subscribe(self, name):
         yield from self.lock.acquire()

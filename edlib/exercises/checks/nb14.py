@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 from edlib import World
-from edlib.exercises import (FunctionExercise, Incorrect, Outcome, PredictExercise, ValueExercise, WrongAnswer,
-                             handler_failures)
-from edlib.course.legacy import REQUEST_SCHEMA
 from edlib.core.schemas import validator
-from edlib.patterns.sensitive import mask_card, search_log
+from edlib.course.legacy import REQUEST_SCHEMA
 from edlib.course.shopdata import load_customers, load_requests
+from edlib.exercises import (
+    FunctionExercise,
+    Incorrect,
+    Outcome,
+    PredictExercise,
+    ValueExercise,
+    WrongAnswer,
+    handler_failures,
+)
+from edlib.exercises.system import memory_bus
+from edlib.patterns.sensitive import mask_card, search_log
 
 NOTEBOOK = "14"
 
@@ -136,7 +144,7 @@ def _trial_payment(take_payment) -> str:
         raise Incorrect(f"your handler failed: {handler_failures(world)[0]}.")
     secrets = {f"the card number of {c['customer_id']}": c["card_number"] for c in customers}
     secrets.update({f"the e-mail address of {c['customer_id']}": c["email"] for c in customers})
-    leaks = search_log(world.bus, secrets)
+    leaks = search_log(memory_bus(world), secrets)
     if leaks:
         leak = leaks[0]
         raise Incorrect(f"{leak.secret} is in the log, in {leak.event_type} {leak.event_id}: every subscriber "

@@ -1,11 +1,10 @@
 """Exercises of notebook 15, testing event-driven code."""
 from __future__ import annotations
 
-from edlib.exercises import (FunctionExercise, Incorrect, PredictExercise, ValueExercise, WrongAnswer)
-from edlib.course.fakes import FakeDb, FakePublish, make_event
-from edlib.course.refactored import event_shop, place_order, reserve_stock
 from edlib.core.schemas import validator
+from edlib.course.refactored import event_shop, place_order, reserve_stock
 from edlib.course.shopdata import load_customers, load_products
+from edlib.exercises import FunctionExercise, Incorrect, PredictExercise, ValueExercise, WrongAnswer
 
 NOTEBOOK = "15"
 

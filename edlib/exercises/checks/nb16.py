@@ -6,15 +6,18 @@ behave alike here, and ``tests/broker`` checks that it holds.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from edlib import World
-from edlib.course import shop
-from edlib.messaging.memory import InMemoryBus
 from edlib.core.events import EventFactory
+from edlib.course import shop
 from edlib.exercises import FunctionExercise, Incorrect, PredictExercise, WrongAnswer, handler_failures
+from edlib.messaging.memory import InMemoryBus
 from edlib.runtime.host import ServiceHost
 
 NOTEBOOK = "16"
-ORDERS = [{"order_id": f"order-{i}", "item": item, "qty": i} for i, item in enumerate(["book", "lamp", "mug"], 1)]
+ORDERS: list[dict[str, Any]] = [{"order_id": f"order-{i}", "item": item, "qty": i}
+                                for i, item in enumerate(["book", "lamp", "mug"], 1)]
 
 
 def _drain(*hosts: ServiceHost) -> None:
@@ -70,7 +73,7 @@ def _on_a_host(reserve) -> tuple[list, int, list[str]]:
     for order in ORDERS:
         bus.publish("OrderPlaced", events("OrderPlaced", order, key=order["order_id"]))
     _drain(stock)
-    return bus.log("StockReserved"), stock.db.count("reservations"), [d["reason"] for d in stock.dead_letters]
+    return bus.log("StockReserved"), stock.db.count("reservations"), [d.reason for d in bus.dead_letters()]
 
 
 def _trial_reserve(reserve) -> str:

@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from edlib import World
 from edlib.course.coupling import service_edges
-from edlib.exercises import (FunctionExercise, Incorrect, Outcome, PredictExercise, SystemExercise, WrongAnswer,
-                             handler_failures)
 from edlib.course.legacy import legacy_shop
 from edlib.course.refactored import HANDLERS, event_shop, outcomes
-from edlib.patterns.sensitive import search_log
 from edlib.course.shopdata import load_customers, load_products, load_requests
+from edlib.exercises import (
+    FunctionExercise,
+    Incorrect,
+    Outcome,
+    PredictExercise,
+    SystemExercise,
+    WrongAnswer,
+    handler_failures,
+)
+from edlib.exercises.system import memory_bus
+from edlib.patterns.sensitive import search_log
 
 NOTEBOOK = "17"
 EMAIL_DOWN = (1000, 3000)
@@ -28,7 +36,7 @@ def _trial_charge(charge) -> str:
     world.send_many("POST /orders", _bodies(), every_ms=100)
     if world.dead_letters:
         raise Incorrect(f"your handler failed: {handler_failures(world)[0]}.")
-    leaks = search_log(world.bus, {c["customer_id"]: c["card_number"] for c in customers})
+    leaks = search_log(memory_bus(world), {c["customer_id"]: c["card_number"] for c in customers})
     if leaks:
         raise Incorrect(f"the card number of {leaks[0].secret} is in {leaks[0].event_type} {leaks[0].event_id}: "
                         "publish the order's data, never the card.")

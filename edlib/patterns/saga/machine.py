@@ -1,118 +1,33 @@
-"""Sagas by orchestration: a declarative definition, and a coordinator that remembers where each saga is.
+"""The saga state machine and its persistence: :class:`SagaCoordinator`, :class:`SagaState`.
 
 A **saga** is one business transaction spread over several services, each step a local
 transaction of its own. When a step fails, the steps already done are undone by
 **compensations** (refund a payment, release reserved stock), newest first. There is no
 rollback across services: a compensation is a new action that cancels an old one's effect.
 
-With **orchestration** one coordinator drives the flow: it sends a command to each
-participant in turn and waits for its reply event. The flow is written down in one
-place, as data::
-
-    ORDER = SagaDefinition(
-        name="order", starts_on="OrderPlaced", key="order_id",
-        steps=[Step("payment", action="TakePayment", done="PaymentTaken", failed="PaymentDeclined",
-                    compensation="RefundPayment", compensated="PaymentRefunded"),
-               Step("inventory", action="ReserveStock", done="StockReserved", failed="StockUnavailable",
-                    compensation="ReleaseStock", compensated="StockReleased")],
-        completed="ApproveOrder", aborted="CancelOrder")
-    orchestrator = orchestrate(world, ORDER)      # a service that runs it, state in its own SQLite
-
 :class:`SagaCoordinator` is the state machine. It keeps every saga's state (status, current
 step, data) in the orchestrator's own database, so a restarted orchestrator carries on
 where it was; a reply that does not fit the saga's state (a duplicate, or a late one) is
-recorded and ignored, so nothing is compensated twice. :func:`orchestrate` wires it into a
-:class:`~edlib.World`: its commands leave through the outbox, in the same transaction as
-the state change (notebook 08).
+recorded and ignored, so nothing is compensated twice. Its tables: ``saga_state`` (one row
+per saga) and ``saga_log`` (one row per event received).
+
+The definition it runs is :mod:`edlib.patterns.saga.definition`; the wiring into a world
+(:func:`~edlib.patterns.saga.orchestrate`) is :mod:`edlib.patterns.saga.wiring`.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edlib.core.database import Database
-from edlib.core.events import check_event_type
 from edlib.core.payloads import thaw
-
-if TYPE_CHECKING:  # pragma: no cover
-    from edlib.simulation.service import Service
-    from edlib.simulation.world import World
+from edlib.patterns.saga.definition import SagaDefinition
 
 RUNNING, COMPENSATING, COMPLETED, ABORTED = "running", "compensating", "completed", "aborted"
 STATUSES = (RUNNING, COMPENSATING, COMPLETED, ABORTED)
 """Where a saga can be: running its steps, undoing them, finished well, or finished undone."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step: the command that asks a participant to act, and the replies it can send.
-
-    ``action``: the command (``"TakePayment"``); ``done`` / ``failed``: its success and
-    failure replies; ``compensation``: the command that undoes it (None: nothing to undo);
-    ``compensated``: the reply confirming the undo (None: the coordinator does not wait).
-    """
-
-    name: str
-    action: str
-    done: str
-    failed: str | None = None
-    compensation: str | None = None
-    compensated: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"a step needs a name such as 'payment', got {self.name!r}")
-        for what in ("action", "done", "failed", "compensation", "compensated"):
-            value = getattr(self, what)
-            if value is not None:
-                check_event_type(value)
-            elif what in ("action", "done"):
-                raise ValueError(f"step {self.name!r} needs {what}=...")
-        if self.compensated is not None and self.compensation is None:
-            raise ValueError(f"step {self.name!r}: compensated={self.compensated!r} without a compensation")
-
-
-@dataclass(frozen=True)
-class SagaDefinition:
-    """A whole saga: the event that starts it, its steps in order, and what to send at the end.
-
-    ``key``: the data field that names one saga (``"order_id"``); ``completed`` / ``aborted``:
-    the command sent when every step succeeded / after the compensations ran (None: nothing).
-    """
-
-    name: str
-    starts_on: str
-    steps: Sequence[Step]
-    key: str = "order_id"
-    completed: str | None = None
-    aborted: str | None = None
-
-    def __post_init__(self) -> None:
-        steps = tuple(self.steps)
-        object.__setattr__(self, "steps", steps)
-        if not steps or not all(isinstance(s, Step) for s in steps):
-            raise ValueError("a saga needs at least one Step")
-        check_event_type(self.starts_on)
-        for end in (self.completed, self.aborted):
-            if end is not None:
-                check_event_type(end)
-        for kind, names in (("reply", self.replies()), ("command", self.commands())):
-            repeated = sorted({n for n in names if names.count(n) > 1})
-            if repeated:
-                raise ValueError(f"saga {self.name!r}: each {kind} type may appear once, {repeated} repeat")
-        if len({s.name for s in steps}) != len(steps):
-            raise ValueError(f"saga {self.name!r}: step names must differ")
-
-    def commands(self) -> list[str]:
-        """Every command type the coordinator sends, in the order of the definition."""
-        out = [t for s in self.steps for t in (s.action, s.compensation) if t is not None]
-        return out + [t for t in (self.completed, self.aborted) if t is not None]
-
-    def replies(self) -> list[str]:
-        """Every event type the coordinator listens to: the start, then each step's replies."""
-        return [self.starts_on] + [t for s in self.steps for t in (s.done, s.failed, s.compensated) if t is not None]
 
 
 @dataclass(frozen=True)
@@ -248,74 +163,3 @@ class SagaCoordinator:
             "failed_step = excluded.failed_step, data = excluded.data",         # keeps the row's place (start order)
             (state.saga_id, self.definition.name, state.status, state.step, state.failed_step,
              json.dumps(dict(state.data), sort_keys=True)))
-
-
-def orchestrate(world: "World", definition: SagaDefinition, name: str = "orchestrator",
-                latency_ms: float = 2.0) -> "Service":
-    """Add a service ``name`` that runs ``definition``: it listens to the start and reply events
-    and sends the commands (only those: least privilege) through its outbox."""
-    service = world.add_service(name, latency_ms=latency_ms, publishes=definition.commands())
-
-    def coordinate(event, db, outbox) -> None:
-        for command, data in SagaCoordinator(definition, db).handle(event.type, event.data):
-            outbox(command, data, key=data[definition.key])
-
-    coordinate.__name__ = coordinate.__qualname__ = f"coordinate_{definition.name}_saga"
-    for event_type in definition.replies():
-        service.handles(event_type)(coordinate)
-    return service
-
-
-def stand_ins(world: "World", definition: SagaDefinition, fail: Mapping[str, str],
-              latency_ms: float = 3.0) -> None:
-    """Add one stand-in participant per step, for experiments and tests (service = step name).
-
-    Each does its step's action (a row in its ``done`` table) and replies ``done``, or
-    ``failed`` when ``fail[saga_id]`` names its step; its compensation adds a row to
-    ``undone`` (one per delivery, so a repeat would show) and replies ``compensated``.
-    """
-    key = definition.key
-    for step in definition.steps:
-        service = world.add_service(step.name, latency_ms=latency_ms,
-                                    publishes=[t for t in (step.done, step.failed, step.compensated) if t])
-
-        def act(event, db, publish, step: Step = step) -> None:
-            saga_id = event.data[key]
-            if fail.get(saga_id) == step.name and step.failed is not None:
-                publish(step.failed, {key: saga_id, "reason": f"{step.name} failed"})
-                return
-            db.execute("CREATE TABLE IF NOT EXISTS done (saga_id TEXT)")
-            db.execute("INSERT INTO done VALUES (?)", (saga_id,))
-            publish(step.done, {key: saga_id})
-
-        service.handles(step.action)(act)
-        if step.compensation is not None:
-            def undo(event, db, publish, step: Step = step) -> None:
-                db.execute("CREATE TABLE IF NOT EXISTS undone (saga_id TEXT)")
-                db.execute("INSERT INTO undone VALUES (?)", (event.data[key],))
-                if step.compensated is not None:
-                    publish(step.compensated, {key: event.data[key]})
-
-            service.handles(step.compensation)(undo)
-
-
-def effects(world: "World", definition: SagaDefinition, table: str) -> dict[str, list[str]]:
-    """Saga ids in each stand-in's ``done`` or ``undone`` table (one entry per row), by step name."""
-    if table not in ("done", "undone"):
-        raise ValueError(f"table is 'done' or 'undone', got {table!r}")
-    out = {}
-    for step in definition.steps:
-        db = world.service(step.name).db
-        rows = db.query(f"SELECT saga_id FROM {table} ORDER BY rowid") if table in db.tables() else []
-        out[step.name] = [r["saga_id"] for r in rows]
-    return out
-
-
-def show_log(rows: Iterable[Mapping[str, Any]]) -> None:
-    """Print saga log rows (from :meth:`SagaCoordinator.log`) as a small table."""
-    rows = list(rows)
-    width = max([len("received")] + [len(r["received"]) for r in rows]) + 2
-    sent = max([len("sent")] + [len(r["sent"]) for r in rows]) + 2
-    print(f"{'saga':<11}{'received':<{width}}{'sent':<{sent}}note")
-    for r in rows:
-        print(f"{r['saga_id']:<11}{r['received']:<{width}}{r['sent']:<{sent}}{r['note']}")
