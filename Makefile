@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Notebooks run with the settings in edlib/execute.py, both when tests check them
+# Notebooks run with the settings in edlib/course/execute.py, both when tests check them
 # (notebooks/conftest.py) and when `make notebooks` regenerates their stored outputs.
 
 .PHONY: lab test lint notebooks unit nbval bench clean
