@@ -6,7 +6,7 @@ each notebook whole on one of them; ``notebooks/conftest.py``'s kernel environme
 exactly as ``make nbval`` does, and times it with the wall clock.
 A JUnit report of the same run gives the time of every cell, so the line also names the
 slowest notebooks and cells (what to make faster). The goal: the whole suite in at most
-90 s on a 2-core machine.
+45 s on a 2-core machine.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from edlib.bench import benchmark
 ROOT = Path(__file__).resolve().parents[2]
 """The course folder (the one holding ``notebooks/`` and ``pyproject.toml``)."""
 
-GOAL_S = 90.0
+GOAL_S = 45.0
 
 
 def cell_times(junit_xml: Path, names: list[str]) -> list[tuple[str, str, float, bool]]:

@@ -36,9 +36,18 @@ def prepare_environment() -> None:
     os.environ.update(KERNEL_ENV)
     scratch = Path(tempfile.mkdtemp(prefix="edlib-progress-"))
     os.environ["EDLIB_PROGRESS"] = str(scratch / "progress.json")
+    if _font_cache_built():
+        return                          # importing matplotlib here would only cost each test process a second
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.font_manager  # noqa: F401  (builds the font cache)
+
+
+def _font_cache_built() -> bool:
+    """Is matplotlib's font cache there already (where matplotlib looks for it)?"""
+    folder = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "matplotlib")
+    return any(Path(folder).glob("fontlist-v*.json"))
 
 
 def execute(path: Path) -> None:

@@ -70,3 +70,6 @@ def orders_view(svc: Any) -> None:
 
 SERVICES: dict[str, Callable[[Any], None]] = {"orders": orders, "shipping": shipping, "orders_view": orders_view}
 """Service name -> installer, for ``python -m edlib.runtime.process service NAME``."""
+
+PUBLISHES: dict[str, list[str]] = {"gateway": ["OrderPlaced"], "orders": [], "shipping": [], "orders_view": []}
+"""Least privilege: what each part of the shop may publish (the services here only consume)."""

@@ -88,6 +88,11 @@ def installer(app: str, name: str) -> Callable[[Any], None]:
     return services[name]
 
 
+def publishes(app: str, name: str) -> list[str] | None:
+    """What ``name`` may publish, from module ``app``'s PUBLISHES (None: it declares nothing)."""
+    return vars(importlib.import_module(app)).get("PUBLISHES", {}).get(name)
+
+
 def make_bus(args: argparse.Namespace, consumer: str) -> RedisBus:
     """A RedisBus for this process (blocking reads, so idle consumers wait at the broker)."""
     return RedisBus(args.broker, consumer=consumer, prefix=args.prefix, max_deliveries=args.max_deliveries,
@@ -98,7 +103,7 @@ def run_service(args: argparse.Namespace, stop: StopFlag) -> None:
     """``service NAME``: consume until stopped."""
     consumer = args.consumer or f"{args.name}-{os.getpid()}"
     host = ServiceHost(args.name, make_bus(args, consumer), args.db, consumer=consumer, batch=args.batch,
-                       slow_ms=args.slow_ms)
+                       slow_ms=args.slow_ms, publishes=publishes(args.app, args.name))
     installer(args.app, args.name)(host)
     host.subscribe_all()
     print(f"ready service {args.name} consumer {consumer}", flush=True)
@@ -114,7 +119,8 @@ def run_gateway(args: argparse.Namespace, stop: StopFlag) -> None:
     if schema is None:
         raise SystemExit(f"edlib.runtime.process: {args.app} has no ORDER_SCHEMA for the gateway")
     validator(schema)                # load the schema checker now, not during the first request
-    view = ServiceHost("orders_view", make_bus(args, "orders_view-1"), args.view_db, consumer="orders_view-1")
+    view = ServiceHost("orders_view", make_bus(args, "orders_view-1"), args.view_db, consumer="orders_view-1",
+                       publishes=publishes(args.app, "orders_view"))
     installer(args.app, "orders_view")(view)
     view.subscribe_all()
     feeder = threading.Thread(target=_keep_running, args=(view, stop), name="orders_view", daemon=True)

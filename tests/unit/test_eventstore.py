@@ -118,7 +118,8 @@ def test_two_threads_appending_at_the_same_version_one_wins(store):
         start = threading.Barrier(2)
         results: list[str] = []
 
-        def writer(name: str) -> None:
+        def writer(name: str, start: threading.Barrier = start, round_: int = round_, version: int = version,
+                   results: list[str] = results) -> None:
             start.wait()
             try:
                 EventStore(store.db).append("stock-lamp", [reserved(f"{name}-{round_}")], expected_version=version)

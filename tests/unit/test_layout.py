@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ LAYERS = ["core", "messaging", "runtime", "simulation", "viz", "patterns", "cour
 MAX_LINES = 400
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -96,3 +98,20 @@ def test_import_edlib_loads_no_heavy_library():
             "if m in sys.modules]; print(','.join(heavy)); edlib.World; print(len(edlib.__all__))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "" if len(out) > 1 else out == [str(len(edlib.__all__))]
+
+
+def test_a_world_runs_on_the_bus_it_is_given():
+    from edlib.messaging.memory import InMemoryBus
+    from edlib.simulation.world import World
+
+    bus = InMemoryBus(partitions=2)
+    world = World(seed=3, bus=bus)
+    seen = []
+    world.add_service("orders").handles("OrderPlaced")(lambda event: seen.append(event.key))
+    for n in range(10):
+        world.publish("OrderPlaced", {}, key=f"order-{n}")
+    world.run()
+    assert world.bus is bus and sorted(seen) == sorted(f"order-{n}" for n in range(10))
+    assert all(bus.log("OrderPlaced", p) for p in range(2))    # both partitions used
+    with pytest.raises(ValueError, match="give partitions and max_backlog to the bus"):
+        World(bus=bus, partitions=2)

@@ -1,1 +1,1 @@
-"""edlib.exercises.checks."""
+"""Each notebook's exercises: ``nbNN.py`` defines the exercises notebook NN imports (``q1``, ``q2``...)."""
